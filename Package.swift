@@ -1,0 +1,39 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "deploy",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "deploy", targets: ["deploy"]),
+    .library(name: "DeployKit", targets: ["DeployKit"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+  ],
+  targets: [
+    // libssh2 (and the OpenSSL HMAC it is built on) from Debian's -dev packages.
+    .systemLibrary(
+      name: "CLibSSH2",
+      pkgConfig: "libssh2",
+      providers: [.apt(["libssh2-1-dev", "libssl-dev"])]
+    ),
+    .target(
+      name: "DeployKit",
+      dependencies: [
+        "CLibSSH2",
+        .product(name: "Yams", package: "Yams"),
+      ]
+    ),
+    .executableTarget(
+      name: "deploy",
+      dependencies: [
+        "DeployKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "DeployKitTests", dependencies: ["DeployKit"]),
+    .testTarget(name: "IntegrationTests", dependencies: ["DeployKit"]),
+  ]
+)

@@ -1,0 +1,98 @@
+/// Which of a command's output streams a chunk came from.
+public enum OutputStream: Sendable, Hashable {
+  case stdout
+  case stderr
+}
+
+/// A command to run on a host through its login shell.
+public struct RemoteCommand: Sendable {
+  /// A POSIX shell command line. Build it with `ShellQuote`; never paste user values into it.
+  public var command: String
+  /// Bytes written to the command's standard input, then end-of-file.
+  public var stdin: [UInt8]
+  /// Stop the command after this many seconds and report it as timed out.
+  public var timeout: Double?
+
+  public init(_ command: String, stdin: [UInt8] = [], timeout: Double? = nil) {
+    self.command = command
+    self.stdin = stdin
+    self.timeout = timeout
+  }
+}
+
+/// How a remote command ended.
+public struct CommandResult: Sendable, Hashable {
+  /// The exit status (meaningless when `signal` is set or `timedOut` is true).
+  public var exitStatus: Int32
+  /// The signal that killed the command (`TERM`, `KILL`, …), if one did.
+  public var signal: String?
+  /// The command ran past its timeout and was stopped.
+  public var timedOut: Bool
+  /// Wall-clock seconds from start to end.
+  public var duration: Double
+
+  public init(exitStatus: Int32, signal: String? = nil, timedOut: Bool = false, duration: Double) {
+    self.exitStatus = exitStatus
+    self.signal = signal
+    self.timedOut = timedOut
+    self.duration = duration
+  }
+
+  public var succeeded: Bool { exitStatus == 0 && signal == nil && !timedOut }
+}
+
+/// One open connection to one host. A connection is used from one thread at a time; each
+/// command gets its own channel on the same connection.
+public protocol SSHConnection: AnyObject, Sendable {
+  var target: SSHTarget { get }
+  /// `libssh2` or `openssh`, for messages and `--json`.
+  var transportName: String { get }
+  /// Runs a command, handing its output to `onOutput` as it arrives, stdout and stderr apart.
+  func run(_ command: RemoteCommand, onOutput: (OutputStream, [UInt8]) -> Void) throws(SSHError)
+    -> CommandResult
+  /// Closes the connection; further use throws.
+  func close()
+}
+
+extension SSHConnection {
+  /// Runs a command and collects its output.
+  public func capture(_ command: RemoteCommand) throws(SSHError) -> CapturedOutput {
+    var out: [UInt8] = []
+    var err: [UInt8] = []
+    let result = try run(command) { stream, bytes in
+      switch stream {
+      case .stdout: out += bytes
+      case .stderr: err += bytes
+      }
+    }
+    return CapturedOutput(result: result, stdout: out, stderr: err)
+  }
+
+  /// Writes `content` to `path` atomically (a temporary file beside it, then rename), with
+  /// `mode`, in one round trip: the bytes travel on the command's standard input.
+  public func upload(_ content: [UInt8], to path: String, mode: Int = 0o644) throws(SSHError)
+    -> CommandResult
+  {
+    let tmp = path + ".deploy-tmp"
+    let octal = String(mode, radix: 8)
+    let command =
+      "umask 077 && cat > \(ShellQuote.word(tmp)) && chmod \(octal) \(ShellQuote.word(tmp))"
+      + " && mv -f \(ShellQuote.word(tmp)) \(ShellQuote.word(path))"
+    return try run(RemoteCommand(command, stdin: content)) { _, _ in }
+  }
+}
+
+/// A finished command with its whole output.
+public struct CapturedOutput: Sendable {
+  public var result: CommandResult
+  public var stdout: [UInt8]
+  public var stderr: [UInt8]
+
+  public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+  public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+/// Opens connections of one kind.
+public protocol SSHTransport: Sendable {
+  func connect(_ target: SSHTarget) throws(SSHError) -> any SSHConnection
+}

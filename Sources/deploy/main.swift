@@ -1,0 +1,2 @@
+import DeployKit
+print("deploy")
