@@ -1,5 +1,5 @@
 /// Which of a command's output streams a chunk came from.
-public enum OutputStream: Sendable, Hashable {
+public enum StandardStream: Sendable, Hashable {
   case stdout
   case stderr
 }
@@ -48,7 +48,7 @@ public protocol SSHConnection: AnyObject, Sendable {
   /// `libssh2` or `openssh`, for messages and `--json`.
   var transportName: String { get }
   /// Runs a command, handing its output to `onOutput` as it arrives, stdout and stderr apart.
-  func run(_ command: RemoteCommand, onOutput: (OutputStream, [UInt8]) -> Void) throws(SSHError)
+  func run(_ command: RemoteCommand, onOutput: (StandardStream, [UInt8]) -> Void) throws(SSHError)
     -> CommandResult
   /// Closes the connection; further use throws.
   func close()

@@ -25,10 +25,12 @@ public enum SSHError: Error, Sendable, Hashable, CustomStringConvertible {
     case .unreachable(let host, let reason):
       return "\(host): unreachable: \(reason)"
     case .hostKeyUnknown(let host, let keyType, let fingerprint, let files):
-      let where_ = files.isEmpty ? "no known_hosts file" : files.joined(separator: ", ")
+      let location =
+        files.isEmpty
+        ? "no known_hosts file is configured" : "it is in none of " + files.joined(separator: ", ")
       return """
-        \(host): host key not known: the host offered \(keyType) key \(fingerprint), which \
-        \(where_) lists. Verify the fingerprint with the host's administrator, then add it \
+        \(host): host key not known: the host offered \(keyType) key \(fingerprint), and \
+        \(location). Verify the fingerprint with the host's administrator, then add it \
         (ssh-keyscan, or run once with --host-key-checking accept-new).
         """
     case .hostKeyChanged(let host, let keyType, let fingerprint, let knownAt):
@@ -39,9 +41,11 @@ public enum SSHError: Error, Sendable, Hashable, CustomStringConvertible {
         the old line and verify the new key.
         """
     case .hostKeyRevoked(let host, let fingerprint, let knownAt):
-      return "\(host): host key \(fingerprint) is marked @revoked at \(knownAt); refusing to connect"
+      return
+        "\(host): host key \(fingerprint) is marked @revoked at \(knownAt); refusing to connect"
     case .authenticationFailed(let host, let user, let tried, let hint):
-      let list = tried.isEmpty ? "nothing could be offered" : "tried " + tried.joined(separator: ", ")
+      let list =
+        tried.isEmpty ? "nothing could be offered" : "tried " + tried.joined(separator: ", ")
       return "\(host): authentication failed for user \(user): \(list)"
         + (hint.map { ". \($0)" } ?? "")
     case .passphraseRequired(let keyFile):
