@@ -1,2 +1,0 @@
-import DeployKit
-print("deploy")

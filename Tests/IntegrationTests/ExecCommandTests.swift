@@ -1,0 +1,88 @@
+import DeployKit
+import Foundation
+import Testing
+
+extension Integration {
+  /// `deploy exec` and `deploy inventory` as a user runs them: the real binary, real hosts.
+  @Suite
+  struct ExecCommandTests {
+    @Test(arguments: Integration.transports)
+    func allHostsAnswerAndOneStoppedHostIsReportedUnreachable(_ transport: TransportKind) throws {
+      let count = TestHosts.count
+      let base = [
+        "exec", "-i", TestHosts.inventoryINI, "--known-hosts", TestHosts.knownHosts, "--transport",
+        transport.rawValue,
+      ]
+      let all = try TestHosts.deploy(base + ["-l", "all", "--", "uname -n; echo $SSH_CONNECTION"])
+      #expect(all.status == 0, "\(all.stderr)")
+      let answered = Set(all.stdout.split(separator: "\n").map { $0.split(separator: " ")[0] })
+      #expect(answered.count == count)
+      #expect(all.stderr.contains("\(count) hosts: \(count) ok"))
+
+      try TestHosts.harness("stop-host", "host03")
+      defer { try? TestHosts.harness("start-host", "host03") }
+      let partial = try TestHosts.deploy(base + ["-l", "all", "--json", "--", "uname -n"])
+      #expect(partial.status == ExitStatus.unreachable.rawValue)
+      let lines = partial.stdout.split(separator: "\n")
+      #expect(lines.count == count)
+      let objects = try lines.map {
+        try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+      }
+      let byHost = Dictionary(uniqueKeysWithValues: objects.map { ($0["host"] as! String, $0) })
+      #expect(byHost["host03"]?["status"] as? String == "unreachable")
+      #expect((byHost["host03"]?["error"] as? String)?.contains("refused") == true)
+      #expect(objects.filter { $0["status"] as? String == "ok" }.count == count - 1)
+    }
+
+    @Test func aFailingCommandGivesTheHostsFailedCode() throws {
+      let result = try TestHosts.deploy([
+        "exec", "-i", TestHosts.inventoryINI, "--known-hosts", TestHosts.knownHosts, "-l",
+        "host01:host02", "--",
+        "test $(hostname) = never",
+      ])
+      #expect(result.status == ExitStatus.hostsFailed.rawValue)
+      #expect(result.stderr.contains("2 hosts: 2 failed"))
+    }
+
+    @Test func patternsSelectHosts() throws {
+      let result = try TestHosts.deploy([
+        "exec", "-i", TestHosts.inventoryINI, "--known-hosts", TestHosts.knownHosts, "-l",
+        "testhosts:!host0[2-9]:!host1*", "--json",
+        "--", "true",
+      ])
+      #expect(result.status == 0)
+      #expect(result.stdout.split(separator: "\n").count == 1)
+      #expect(result.stdout.contains("\"host\":\"host01\""))
+    }
+
+    @Test func malformedInventoriesNameTheSpotAndContactNobody() throws {
+      let directory = NSTemporaryDirectory() + "deploy-badinv-\(UUID().uuidString)"
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      let yaml = directory + "/bad.yml"
+      try "all:\n  hosts:\n    web1:\n      ansible_host: [unclosed\n".write(
+        toFile: yaml, atomically: true, encoding: .utf8)
+      let ini = directory + "/bad.ini"
+      try "[web]\nweb1 ansible_port=22\n[web:vars\nx=1\n".write(
+        toFile: ini, atomically: true, encoding: .utf8)
+      // libyaml reports where it noticed the problem (the end of the file) and, in the message,
+      // where the unclosed construct began.
+      for (file, expectedLine) in [(yaml, ":5:1:"), (ini, ":3:")] {
+        let result = try TestHosts.deploy(["exec", "-i", file, "--", "touch /tmp/should-not-exist"])
+        #expect(result.status == ExitStatus.usage.rawValue)
+        #expect(result.stderr.contains(file + expectedLine), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+      }
+    }
+
+    @Test func inventoryListAndGraph() throws {
+      let list = try TestHosts.deploy(["inventory", "--list", "-i", TestHosts.inventoryINI])
+      #expect(list.status == 0)
+      let json = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as! [String: Any]
+      let group = json["testhosts"] as? [String: Any]
+      #expect((group?["hosts"] as? [String])?.count == TestHosts.count)
+      let graph = try TestHosts.deploy(["inventory", "--graph", "-i", TestHosts.inventoryINI])
+      #expect(graph.stdout.hasPrefix("@all:"))
+      #expect(graph.stdout.contains("--@testhosts:"))
+    }
+  }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every test: installs what is missing, builds once, checks formatting, starts real sshd test
+# hosts on loopback, runs unit and integration tests, and stops exactly the hosts it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+swift build --build-tests
+swift format lint --strict --recursive Package.swift Sources Tests
+
+hosts_dir="$PWD/.testhosts"
+scripts/testhosts.sh start -n 10 -d "$hosts_dir"
+trap 'scripts/testhosts.sh stop -d "$hosts_dir"' EXIT
+# shellcheck disable=SC1091
+source "$hosts_dir/hosts.env"
+export TESTHOSTS_DIR TESTHOSTS_COUNT TESTHOSTS_BASE_PORT
+export DEPLOY_REQUIRE_INTEGRATION=1
+
+swift test --skip-build
+
+# Bounded smoke run of the benchmark (the full one is scripts/bench-exec.sh, see README).
+scripts/bench-exec.sh --hosts 10 --runs 1 --base-port 23300
