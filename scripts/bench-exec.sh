@@ -54,7 +54,8 @@ openssh_parallel() {
   return $rc
 }
 deploy_exec() {
-  "$binary" exec -i "$dir/inventory.ini" -l all --forks "$hosts" --transport "$1" -- true
+  "$binary" exec -i "$dir/inventory.ini" --known-hosts "$dir/known_hosts" -l all \
+    --forks "$hosts" --transport "$1" -- true
 }
 
 # One untimed round warms caches (page cache, sshd binaries) for everyone alike.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
+# Single-quoted commands are expanded by the remote shell, on purpose.
+# shellcheck disable=SC2016
 # The main job on local hosts: installs what is missing, builds deploy, starts real sshd hosts on
 # loopback, and shows what deploy does with them. Stops exactly the hosts it started.
 set -euo pipefail
-# Single-quoted commands are expanded by the remote shell, on purpose.
-# shellcheck disable=SC2016
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh

@@ -19,4 +19,4 @@ export DEPLOY_REQUIRE_INTEGRATION=1
 swift test --skip-build
 
 # Bounded smoke run of the benchmark (the full one is scripts/bench-exec.sh, see README).
-scripts/bench-exec.sh --hosts 10 --runs 1 --base-port 23300
+scripts/bench-exec.sh --hosts 10 --runs 1 --base-port 23300 --binary "$(swift build --show-bin-path)/deploy"
