@@ -16,7 +16,9 @@ trap 'scripts/testhosts.sh stop -d "$hosts_dir"' EXIT
 inventory="$hosts_dir/inventory.ini"
 ssh_opts=(--known-hosts "$hosts_dir/known_hosts")
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+step() {
+  if [ -t 1 ]; then printf '\n\033[1m$ %s\033[0m\n' "$*"; else printf '\n$ %s\n' "$*"; fi
+}
 run() {
   step "deploy $*"
   local status=0
