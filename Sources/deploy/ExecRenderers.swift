@@ -101,7 +101,8 @@ final class TerminalExecRenderer: ExecRenderer, @unchecked Sendable {
     lock.unlock()
     for (reason, hosts) in notes.sorted(by: { $0.key < $1.key }) {
       Terminal.standardError.write(
-        "note: \(hosts.sorted().joined(separator: ", ")) use the OpenSSH transport: \(reason)\n")
+        "note: \(hosts.sorted().joined(separator: ", ")) \(hosts.count == 1 ? "uses" : "use") "
+          + "the OpenSSH transport: \(reason)\n")
     }
     var counts: [String: Int] = [:]
     for result in results { counts[result.outcome.label, default: 0] += 1 }

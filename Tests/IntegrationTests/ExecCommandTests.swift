@@ -74,6 +74,41 @@ extension Integration {
       }
     }
 
+    /// ssh_config's ProxyJump: host01 is reached through host02 (as the non-root user there);
+    /// auto mode moves the host to the OpenSSH transport and says so.
+    @Test func proxyJumpReachesAHostThroughAnother() throws {
+      let directory = NSTemporaryDirectory() + "deploy-jump-\(UUID().uuidString)"
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      let config = directory + "/ssh_config"
+      try """
+      Host host01
+        HostName 127.0.0.1
+        Port \(TestHosts.port(1))
+        ProxyJump jump
+      Host jump
+        HostName 127.0.0.1
+        Port \(TestHosts.port(2))
+        User deploytest
+      Host *
+        IdentityFile \(TestHosts.key("id_ed25519"))
+        IdentitiesOnly yes
+        UserKnownHostsFile \(TestHosts.knownHosts)
+
+      """.write(toFile: config, atomically: true, encoding: .utf8)
+      let inventory = directory + "/inventory.ini"
+      try "host01 ansible_user=root\n".write(toFile: inventory, atomically: true, encoding: .utf8)
+      let jumpLog = TestHosts.dir + "/hosts/host02/sshd.log"
+      let before = try String(contentsOfFile: jumpLog, encoding: .utf8).count
+
+      let result = try TestHosts.deploy(["exec", "-i", inventory, "-F", config, "--", "id -un"])
+      #expect(result.status == 0, "\(result.stderr)")
+      #expect(result.stdout == "host01 | root\n")
+      #expect(result.stderr.contains("host01 uses the OpenSSH transport: ProxyJump"))
+      let jumpLogSince = String(
+        try String(contentsOfFile: jumpLog, encoding: .utf8).dropFirst(before))
+      #expect(jumpLogSince.contains("Accepted publickey for deploytest"))
+    }
+
     @Test func inventoryListAndGraph() throws {
       let list = try TestHosts.deploy(["inventory", "--list", "-i", TestHosts.inventoryINI])
       #expect(list.status == 0)

@@ -65,7 +65,7 @@ struct LibSSH2Authenticator {
         reason:
           "libssh2 1.10 cannot sign with rsa-sha2-256/512, which OpenSSH 8.8 and later require for RSA keys (\(skippedRSA.joined(separator: ", ")))",
         remedy:
-          "Use transport: auto or openssh for this host (the OpenSSH client can use the key), or an ed25519 key."
+          "Use --transport auto (the default) or openssh, or set deploy_transport for this host, so the OpenSSH client uses the key; or use an ed25519 key."
       )
     }
     throw .authenticationFailed(

@@ -41,7 +41,8 @@ final class LibSSH2Session: @unchecked Sendable {
           host: target.name,
           reason:
             "libssh2 1.10 and the server share no key exchange or host key algorithm (\(reason))",
-          remedy: "Use transport: auto or openssh for this host.")
+          remedy:
+            "Use --transport auto (the default) or openssh, or set deploy_transport for this host.")
       }
       throw .unreachable(host: target.name, reason: "SSH handshake failed: \(reason)")
     }

@@ -17,7 +17,8 @@ public struct LibSSH2Transport: SSHTransport {
     if let reason = plan.libssh2Limitation {
       throw .unsupported(
         host: target.name, reason: reason,
-        remedy: "Use transport: auto or openssh for this host.")
+        remedy:
+          "Use --transport auto (the default) or openssh, or set deploy_transport for this host.")
     }
     let session = try LibSSH2Session(target: target, hostKeyPreference: plan.hostKeyPreference)
     try HostKeyVerifier(target: target, knownHosts: plan.knownHosts).verify(session: session)
