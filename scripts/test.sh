@@ -9,7 +9,15 @@ swift build --build-tests
 swift format lint --strict --recursive Package.swift Sources Tests
 
 hosts_dir="$PWD/.testhosts"
-scripts/testhosts.sh start -n 10 -d "$hosts_dir"
+# Another set of test hosts (a developer's, say) may hold the default ports: try further ranges.
+started=""
+for base_port in 22200 24200 26200 28200; do
+  if scripts/testhosts.sh start -n 10 -d "$hosts_dir" -p "$base_port"; then
+    started=yes
+    break
+  fi
+done
+[ -n "$started" ] || { echo "error: could not start the test hosts" >&2; exit 1; }
 trap 'scripts/testhosts.sh stop -d "$hosts_dir"' EXIT
 # shellcheck disable=SC1091
 source "$hosts_dir/hosts.env"
