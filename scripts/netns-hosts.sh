@@ -201,13 +201,9 @@ TESTHOSTS_USER=$TEST_USER
 TESTHOSTS_STRICT_MODES=$strict
 EOF
 
-	for ((i = 0; i < n; i++)); do
-		write_sshd_config "$dir" "${hdirs[i]}" "${addrs[i]}:22" "$strict"
-		: >"${hdirs[i]}/sshd.log"
-	done
-	ensure_privsep_dir
-	local out
-	out=$("$SSHD" -t -f "${hdirs[0]}/sshd_config" 2>&1) || die "sshd rejects the generated config: $out"
+	local -a listen=()
+	for ((i = 0; i < n; i++)); do listen+=("${hdirs[i]}" "${addrs[i]}:22"); done
+	configure_hosts "$dir" "$strict" "${listen[@]}"
 	if ! launch_hosts "${hdirs[@]}"; then
 		log "start failed; tearing down"
 		netns_teardown "$dir"

@@ -499,10 +499,8 @@ cmd_start() {
 	# Idempotent: stop whatever this DIR is running, then start afresh.
 	local -a old=() strays=()
 	mapfile -t old < <(host_dirs "$dir")
-	local running=0 hdir
-	for hdir in "${old[@]}"; do
-		host_pid "$hdir" >/dev/null && running=$((running + 1))
-	done
+	local running
+	running=$(count_running "${old[@]}")
 	mapfile -t strays < <(stray_pids "$dir")
 	if ((running + ${#strays[@]} > 0)); then
 		log "stopping the $running daemon(s) already running from $dir"
@@ -605,13 +603,9 @@ TESTHOSTS_USER=$TEST_USER
 TESTHOSTS_STRICT_MODES=$strict
 EOF
 
-	for ((i = 0; i < n; i++)); do
-		write_sshd_config "$dir" "${hdirs[i]}" "127.0.0.1:${ports[i]}" "$strict"
-		: >"${hdirs[i]}/sshd.log"
-	done
-	ensure_privsep_dir
-	local out
-	out=$("$SSHD" -t -f "${hdirs[0]}/sshd_config" 2>&1) || die "sshd rejects the generated config: $out"
+	local -a listen=()
+	for ((i = 0; i < n; i++)); do listen+=("${hdirs[i]}" "127.0.0.1:${ports[i]}"); done
+	configure_hosts "$dir" "$strict" "${listen[@]}"
 
 	if ! launch_hosts "${hdirs[@]}"; then
 		log "start failed; stopping the hosts that did start"
@@ -621,6 +615,31 @@ EOF
 	local t1=$EPOCHREALTIME
 	log "$n hosts up in $dir (127.0.0.1:$((base + 1))..$((base + n))); keys $(elapsed "$t0" "$t_keys")s, total $(elapsed "$t0" "$t1")s"
 	log "try: ssh -F $dir/ssh_config ${names[0]} true"
+}
+
+# configure_hosts DIR STRICT HOST_DIR LISTEN [HOST_DIR LISTEN ...]: writes each host's
+# sshd_config and an empty log, and checks the config with sshd -t before anything starts.
+configure_hosts() {
+	local dir=$1 strict=$2
+	shift 2
+	local first=$1
+	while (($#)); do
+		write_sshd_config "$dir" "$1" "$2" "$strict"
+		: >"$1/sshd.log"
+		shift 2
+	done
+	ensure_privsep_dir
+	local out
+	out=$("$SSHD" -t -f "$first/sshd_config" 2>&1) || die "sshd rejects the generated config: $out"
+}
+
+# count_running HOST_DIR...: how many of these hosts have a live sshd.
+count_running() {
+	local running=0 hdir
+	for hdir in "$@"; do
+		if host_pid "$hdir" >/dev/null; then running=$((running + 1)); fi
+	done
+	echo "$running"
 }
 
 cmd_stop() {
@@ -633,10 +652,8 @@ cmd_stop() {
 	lock_dir "$dir"
 	local -a hdirs=() strays=()
 	mapfile -t hdirs < <(host_dirs "$dir")
-	local running=0 hdir
-	for hdir in "${hdirs[@]}"; do
-		host_pid "$hdir" >/dev/null && running=$((running + 1))
-	done
+	local running
+	running=$(count_running "${hdirs[@]}")
 	stop_hosts "${hdirs[@]}"
 	mapfile -t strays < <(stray_pids "$dir")
 	if ((${#strays[@]})); then

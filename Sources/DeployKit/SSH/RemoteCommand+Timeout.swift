@@ -19,9 +19,10 @@ extension RemoteCommand {
       + ShellQuote.word(command)
   }
 
-  /// When the controller gives up waiting even if the host-side `timeout` never reported back.
-  func backstopDeadline(from start: Double) -> Double? {
-    timeout.map { start + $0 + Self.killGrace + 10 }
+  /// Seconds after which the controller gives up waiting, even if the host-side `timeout`
+  /// never reported back (a host that stopped answering).
+  var backstopTimeout: Double? {
+    timeout.map { $0 + Self.killGrace + 10 }
   }
 
   /// Turns what the host reported into a result, recognising the `timeout` wrapper's statuses.
@@ -30,14 +31,5 @@ extension RemoteCommand {
       return CommandResult(exitStatus: exitStatus, timedOut: true, duration: duration)
     }
     return CommandResult(exitStatus: exitStatus, signal: signal, duration: duration)
-  }
-}
-
-/// Seconds on a clock that never jumps (unlike the wall clock), for timeouts and durations.
-public enum MonotonicClock {
-  public static var now: Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
   }
 }

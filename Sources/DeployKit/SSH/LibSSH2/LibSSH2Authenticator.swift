@@ -24,10 +24,7 @@ struct LibSSH2Authenticator {
     }
 
     let fileKeyBlobs = Set(keyFiles.compactMap(\.publicKey))
-    if let agentResult = tryAgent(
-      user: user, fileKeyBlobs: fileKeyBlobs, tried: &tried,
-      skippedRSA: &skippedRSA), agentResult
-    {
+    if tryAgent(user: user, fileKeyBlobs: fileKeyBlobs, tried: &tried, skippedRSA: &skippedRSA) {
       return
     }
 
@@ -84,19 +81,19 @@ struct LibSSH2Authenticator {
     return String(cString: list)
   }
 
-  /// Tries the agent's usable keys; nil when there is no agent. With IdentitiesOnly only agent
+  /// Tries the agent's usable keys; true once one is accepted. With IdentitiesOnly only agent
   /// keys that match a configured key file are offered, as OpenSSH does.
   private func tryAgent(
     user: String, fileKeyBlobs: Set<[UInt8]>, tried: inout [String], skippedRSA: inout [String]
-  ) -> Bool? {
+  ) -> Bool {
     guard ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"] != nil,
       let agent = libssh2_agent_init(session.raw)
-    else { return nil }
+    else { return false }
     // The agent handle must be freed before the session: the other order crashes libssh2.
     defer { libssh2_agent_free(agent) }
-    guard libssh2_agent_connect(agent) == 0 else { return nil }
+    guard libssh2_agent_connect(agent) == 0 else { return false }
     defer { _ = libssh2_agent_disconnect(agent) }
-    guard libssh2_agent_list_identities(agent) == 0 else { return nil }
+    guard libssh2_agent_list_identities(agent) == 0 else { return false }
 
     var previous: UnsafeMutablePointer<libssh2_agent_publickey>? = nil
     var identity: UnsafeMutablePointer<libssh2_agent_publickey>? = nil

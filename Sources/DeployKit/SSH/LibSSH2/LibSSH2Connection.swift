@@ -24,7 +24,7 @@ final class LibSSH2Connection: SSHConnection, @unchecked Sendable {
   {
     guard !closed else { throw .connectionLost(host: target.name, reason: "connection closed") }
     let started = MonotonicClock.now
-    let deadline = command.backstopDeadline(from: started)
+    let deadline = command.backstopTimeout.map { started + $0 }
     session.setBlocking(false)
     defer { session.setBlocking(true) }
 

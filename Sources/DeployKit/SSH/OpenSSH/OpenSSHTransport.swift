@@ -110,7 +110,7 @@ final class OpenSSHConnection: SSHConnection, @unchecked Sendable {
     do {
       exit = try ChildProcess.run(
         args, stdin: command.stdin,
-        timeout: command.backstopDeadline(from: 0)
+        timeout: command.backstopTimeout
       ) { stream, bytes in
         if stream == .stderr { stderrTail = Array((stderrTail + bytes).suffix(4096)) }
         onOutput(stream, bytes)
