@@ -7,6 +7,7 @@ packages=(
   libssh2-1-dev libssl-dev pkg-config # the in-process SSH transport
   openssh-client                      # the OpenSSH transport, ssh-keygen, ssh-agent
   openssh-server                      # test hosts (scripts/testhosts.sh)
+  libsqlite3-dev                      # the local ledger (GRDB)
   git tmux coreutils procps           # what deploy drives on hosts
 )
 missing=()
