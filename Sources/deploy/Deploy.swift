@@ -11,7 +11,11 @@ struct Deploy: ParsableCommand {
       someone else, 4 hosts unreachable, 5 host key rejected, 6 authentication failed, \
       7 deployed but health check failed and rolled back, 8 activation failed, 70 internal error.
       """,
-    subcommands: [ExecCommand.self, InventoryCommand.self]
+    subcommands: [
+      DeployAppCommand.self, ExecCommand.self, InventoryCommand.self, LogsCommand.self,
+      BuildsCommand.self, HistoryCommand.self, LockCommand.self, UnlockCommand.self,
+    ],
+    defaultSubcommand: DeployAppCommand.self
   )
 }
 

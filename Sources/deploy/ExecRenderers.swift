@@ -26,8 +26,7 @@ final class TerminalExecRenderer: ExecRenderer, @unchecked Sendable {
   private let grouped: Bool
   private let out = Terminal.standardOutput
   private let lock = NSLock()
-  // Partial lines per host and stream, so interleaved hosts never split a line.
-  private var pending: [String: [UInt8]] = [:]
+  private let buffers = LineBuffers()
   private var switched: [String: [String]] = [:]
 
   init(grouped: Bool) { self.grouped = grouped }
@@ -52,20 +51,7 @@ final class TerminalExecRenderer: ExecRenderer, @unchecked Sendable {
   }
 
   private func emitLines(host: String, stream: StandardStream, bytes: [UInt8], flush: Bool) {
-    let key = host + (stream == .stdout ? "|" : "!")
-    lock.lock()
-    var buffer = (pending[key] ?? []) + bytes
-    var lines: [String] = []
-    while let newline = buffer.firstIndex(of: 10) {
-      lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
-      buffer.removeSubrange(...newline)
-    }
-    if flush, !buffer.isEmpty {
-      lines.append(String(decoding: buffer, as: UTF8.self))
-      buffer = []
-    }
-    pending[key] = buffer
-    lock.unlock()
+    let lines = buffers.lines(host + (stream == .stdout ? "|" : "!"), bytes, flush: flush)
     guard !lines.isEmpty else { return }
     let prefix =
       stream == .stdout ? out.paint(host, .cyan) + " | " : out.paint(host, .yellow) + " ! "

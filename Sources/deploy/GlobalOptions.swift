@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeployKit
+import Foundation
 
 /// Options every subcommand that talks to hosts understands.
 struct ConnectionOptions: ParsableArguments {
@@ -9,13 +10,13 @@ struct ConnectionOptions: ParsableArguments {
   @Option(name: [.short, .customLong("user")], help: "Remote user when the inventory names none.")
   var user: String?
 
-  @Option(name: .customLong("forks"), help: "Hosts worked on at once.")
-  var forks: Int = 64
+  @Option(name: .customLong("forks"), help: "Hosts worked on at once (default 64).")
+  var forksOption: Int?
 
   @Option(
     name: .customLong("transport"),
     help: "SSH transport: libssh2, openssh or auto (libssh2, OpenSSH where it must).")
-  var transport: TransportKind = .auto
+  var transport: TransportKind?
 
   @Option(
     name: .customLong("host-key-checking"),
@@ -37,14 +38,28 @@ struct ConnectionOptions: ParsableArguments {
   var json = false
 
   func validate() throws {
-    guard forks >= 1 else { throw ValidationError("--forks must be at least 1") }
+    if let forksOption, forksOption < 1 { throw ValidationError("--forks must be at least 1") }
   }
+
+  var forks: Int { forksOption ?? 64 }
 
   var defaults: SSHDefaults {
     SSHDefaults(
-      user: user, hostKeyPolicy: hostKeyChecking, transport: transport,
+      user: user, hostKeyPolicy: hostKeyChecking, transport: transport ?? .auto,
       connectTimeout: connectTimeout, sshConfigFile: sshConfig, knownHostsFiles: knownHosts)
   }
+
+  /// The command line's settings over the project file's `ssh:` section.
+  func defaults(project: ProjectFile) -> SSHDefaults {
+    let ssh = project.ssh
+    return SSHDefaults(
+      user: user ?? ssh.user, hostKeyPolicy: hostKeyChecking ?? ssh.hostKeyChecking,
+      transport: transport ?? ssh.transport ?? .auto,
+      connectTimeout: connectTimeout ?? ssh.connectTimeout,
+      sshConfigFile: sshConfig ?? ssh.configFile, knownHostsFiles: knownHosts + ssh.knownHostsFiles)
+  }
+
+  func forks(project: ProjectFile) -> Int { forksOption ?? project.ssh.forks ?? 64 }
 
   /// The inventory named with `-i`, else `$DEPLOY_INVENTORY`.
   func loadInventory() throws(DeployError) -> Inventory {
@@ -57,3 +72,36 @@ struct ConnectionOptions: ParsableArguments {
 
 extension TransportKind: ExpressibleByArgument {}
 extension HostKeyPolicy: ExpressibleByArgument {}
+
+/// `-c FILE`, else the project file found by walking up from the working directory.
+struct ProjectOptions: ParsableArguments {
+  @Option(
+    name: [.short, .customLong("config")], help: "Project file (default: deploy.yml found upwards)."
+  )
+  var config: String?
+
+  func loadProject() throws(DeployError) -> ProjectFile {
+    if let config { return try ProjectFile.load(path: config) }
+    if let env = environment("DEPLOY_CONFIG") { return try ProjectFile.load(path: env) }
+    let cwd = FileManager.default.currentDirectoryPath
+    guard let path = ProjectFile.discover(from: cwd) else {
+      throw .usage(
+        "no project file: none of \(ProjectFile.fileNames.joined(separator: ", ")) in \(cwd) or"
+          + " above; pass -c FILE")
+    }
+    return try ProjectFile.load(path: path)
+  }
+
+  /// The project, its inventory (`-i` wins over the project's), validated together.
+  func load(_ connection: ConnectionOptions) throws(DeployError) -> (ProjectFile, Inventory) {
+    let project = try loadProject()
+    let inventory: Inventory
+    if let path = connection.inventory ?? project.inventoryPath ?? environment("DEPLOY_INVENTORY") {
+      inventory = try Inventory.load(path: path)
+    } else {
+      throw .usage("\(project.path) names no inventory: add `inventory:` or pass -i FILE")
+    }
+    try project.validate(against: inventory)
+    return (project, inventory)
+  }
+}

@@ -1,0 +1,165 @@
+import Foundation
+
+/// A build run as its folder on the host describes it (see `BuildCommands.listRuns`).
+public struct RunRecord: Sendable, Hashable {
+  public enum State: String, Sendable {
+    case running, succeeded, failed, interrupted
+    /// The runner is gone without saying how it ended (killed, host rebooted).
+    case lost
+  }
+
+  public struct Step: Sendable, Hashable {
+    public var index: Int
+    public var name: String
+    public var startedAt: Int?
+    public var endedAt: Int?
+    public var exitCode: Int?
+    /// Completed (in this or an earlier attempt): a resumed run skips it.
+    public var done: Bool
+  }
+
+  public var runID: String
+  public var attempt: Int
+  public var state: State
+  public var endedAt: Int?
+  public var failedStep: Int?
+  public var exitCode: Int?
+  public var runnerAlive: Bool
+  /// What the controller wrote at the start (`run.json`).
+  public var metadata: RunMetadata
+  public var steps: [Step]
+
+  /// The first step that has not completed: where a resume starts.
+  public var firstIncompleteStep: Int? {
+    steps.first(where: { !$0.done })?.index
+  }
+
+  /// Reads `BuildCommands.listRuns` output; runs come back newest first (run ids sort by time).
+  public static func parse(_ output: String) -> [RunRecord] {
+    var records: [RunRecord] = []
+    var current: RunRecord?
+    var stepsByIndex: [Int: Step] = [:]
+
+    func flush() {
+      guard var record = current else { return }
+      let names = record.metadata.steps
+      let count = max(names.count, stepsByIndex.keys.max() ?? 0)
+      record.steps = (0..<count).map { offset in
+        var step =
+          stepsByIndex[offset + 1]
+          ?? Step(
+            index: offset + 1, name: "", startedAt: nil, endedAt: nil, exitCode: nil, done: false)
+        step.name = offset < names.count ? names[offset] : "step \(offset + 1)"
+        return step
+      }
+      // A run whose runner died without writing its end is lost, whatever its state file says.
+      if record.state == .running && !record.runnerAlive { record.state = .lost }
+      records.append(record)
+      current = nil
+      stepsByIndex = [:]
+    }
+
+    for line in output.split(separator: "\n", omittingEmptySubsequences: true) {
+      let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+      let key = parts[0]
+      let rest = parts.count > 1 ? parts[1] : ""
+      if key == "run" {
+        flush()
+        current = RunRecord(
+          runID: rest, attempt: 1, state: .lost, endedAt: nil, failedStep: nil, exitCode: nil,
+          runnerAlive: false, metadata: RunMetadata(), steps: [])
+        continue
+      }
+      guard current != nil else { continue }
+      switch key {
+      case "meta":
+        current!.metadata = RunMetadata(jsonLine: rest) ?? RunMetadata()
+      case "state":
+        let fields = rest.split(separator: " ").map(String.init)
+        if let first = fields.first, let state = State(rawValue: first) {
+          current!.state = state
+          if state != .running, fields.count > 1 { current!.endedAt = Int(fields[1]) }
+          if fields.count > 2 { current!.failedStep = Int(fields[2]).flatMap { $0 > 0 ? $0 : nil } }
+          if fields.count > 3 { current!.exitCode = Int(fields[3]) }
+        } else {
+          // No state yet: the runner was started but had not written it.
+          current!.state = .running
+        }
+      case "attempt": current!.attempt = Int(rest) ?? 1
+      case "alive": current!.runnerAlive = rest == "yes"
+      case "start", "end", "done":
+        let fields = rest.split(separator: " ", maxSplits: 1).map(String.init)
+        guard let index = fields.first.flatMap({ Int($0) }) else { continue }
+        var step =
+          stepsByIndex[index]
+          ?? Step(index: index, name: "", startedAt: nil, endedAt: nil, exitCode: nil, done: false)
+        let value = fields.count > 1 ? fields[1] : ""
+        switch key {
+        case "start": step.startedAt = Int(value)
+        case "end":
+          let numbers = value.split(separator: " ").compactMap { Int($0) }
+          step.exitCode = numbers.first
+          step.endedAt = numbers.count > 1 ? numbers[1] : nil
+        default: step.done = true
+        }
+        stepsByIndex[index] = step
+      default: continue
+      }
+    }
+    flush()
+    return records.sorted { $0.runID > $1.runID }
+  }
+}
+
+/// The build folder as `BuildCommands.listBuilds` describes it.
+public struct BuildFolderListing: Sendable, Hashable {
+  public struct Build: Sendable, Hashable {
+    public var folder: String
+    /// `build_info.yml`'s keys, values unquoted.
+    public var info: [String: String]
+    public var buildTime: String? { info["build_time"] }
+  }
+
+  /// The run id in `.lock` (empty when a foreign tool wrote it), nil when no build runs.
+  public var lock: String?
+  /// `.build_history` lines as (date, workflow).
+  public var history: [(date: String, workflow: String)]
+  public var builds: [Build]
+
+  public static func == (lhs: BuildFolderListing, rhs: BuildFolderListing) -> Bool {
+    lhs.lock == rhs.lock && lhs.builds == rhs.builds
+      && lhs.history.map { $0.date + "::" + $0.workflow }
+        == rhs.history.map { $0.date + "::" + $0.workflow }
+  }
+
+  public func hash(into hasher: inout Hasher) { hasher.combine(builds) }
+
+  public static func parse(_ output: String) -> BuildFolderListing {
+    var listing = BuildFolderListing(lock: nil, history: [], builds: [])
+    for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.hasPrefix("lock ") || line == "lock" {
+        listing.lock = String(line.dropFirst(5))
+      } else if line.hasPrefix("history ") {
+        let entry = line.dropFirst(8)
+        if let range = entry.range(of: "::") {
+          listing.history.append(
+            (String(entry[..<range.lowerBound]), String(entry[range.upperBound...])))
+        }
+      } else if line.hasPrefix("build ") {
+        listing.builds.append(Build(folder: String(line.dropFirst(6)), info: [:]))
+      } else if line.hasPrefix("info "), !listing.builds.isEmpty {
+        let text = line.dropFirst(5)
+        guard let colon = text.firstIndex(of: ":") else { continue }
+        let key = text[..<colon].trimmingCharacters(in: .whitespaces)
+        var value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        if value.count >= 2, value.hasPrefix("'"), value.hasSuffix("'") {
+          value = String(value.dropFirst().dropLast()).replacing("''", with: "'")
+        } else if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+          value = String(value.dropFirst().dropLast())
+        }
+        listing.builds[listing.builds.count - 1].info[key] = value
+      }
+    }
+    return listing
+  }
+}

@@ -1,0 +1,153 @@
+/// How a build runner is detached from the SSH connection that starts it.
+public enum DetachMethod: String, Sendable, CaseIterable {
+  /// tmux when the host has it (as ECHR-OD did: an operator can attach and watch), else setsid.
+  case auto
+  case tmux
+  case setsid
+}
+
+/// Remote commands around a build run: prepare its folder, start it detached, check nothing
+/// else is building, list runs and builds, show logs. Pure text; see `RunnerScript` for the
+/// runner itself.
+public enum BuildCommands {
+  /// The tmux server `deploy` uses (`tmux -L deploy ls` on the host lists running builds), kept
+  /// apart from the operator's own tmux sessions.
+  public static let tmuxSocket = "deploy"
+
+  /// The tmux session name of a run (tmux turns `.` and `:` into `_`, so they are avoided). It
+  /// ends with a short hash of the run's folder: two installations of one app on one host
+  /// (different paths) share the tmux server, and their sessions must not collide.
+  public static func tmuxSession(app: String, runID: String, attempt: Int, runFolder: String)
+    -> String
+  {
+    var hash: UInt32 = 2_166_136_261  // FNV-1a: stable across runs and machines
+    for byte in runFolder.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+    let suffix = String(hash, radix: 16)
+    return "deploy-" + String(app.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+      + "-" + runID + (attempt > 1 ? "-a\(attempt)" : "") + "-"
+      + String(repeating: "0", count: 8 - suffix.count) + suffix
+  }
+
+  /// Checks that no build is running in the app's build folder. Output: `clear`, `running RUN`
+  /// (a live runner holds `.lock`), `foreign` (a `.lock` that `deploy` did not write, e.g. from
+  /// ECHR-OD's own tooling) or `stale RUN` (the runner that wrote `.lock` is gone: the lock is
+  /// removed and the run marked lost, then the build can go ahead).
+  public static func preflight(_ layout: HostLayout) -> String {
+    let lock = ShellQuote.word(layout.buildLock)
+    let runs = ShellQuote.word(layout.runsFolder)
+    return [
+      HostProcess.functions,
+      "[ -e \(lock) ] || { echo clear; exit 0; }",
+      "r=$(head -n 1 \(lock) 2>/dev/null)",
+      "case $r in '' | *[!0-9A-Za-z-]*) echo foreign; exit 0 ;; esac",
+      "[ -f \(runs)/\"$r\"/run.json ] || { echo foreign; exit 0; }",
+      "if [ -f \(runs)/\"$r\"/pid ] && is_alive \"$(cat \(runs)/\"$r\"/pid)\"; then"
+        + " echo \"running $r\"; exit 0; fi",
+      "rm -f \(lock)",
+      "case \"$(cat \(runs)/\"$r\"/state 2>/dev/null)\" in running*)"
+        + " printf 'lost %s\\n' \"$(date +%s)\" > \(runs)/\"$r\"/state ;; esac",
+      "echo \"stale $r\"",
+    ].joined(separator: "\n")
+  }
+
+  /// Creates the run folder and writes the runner (sent on stdin) and the run's metadata.
+  public static func prepare(runFolder: String, metadata: JSONValue) -> String {
+    let run = ShellQuote.word(runFolder)
+    return """
+      mkdir -p \(run)/steps && cat > \(run)/runner.sh.tmp && mv -f \(run)/runner.sh.tmp \(run)/runner.sh \
+      && printf '%s\\n' \(ShellQuote.word(metadata.serialized)) > \(run)/run.json
+      """
+  }
+
+  /// Starts the runner detached and waits (up to 10 s) until it has written its pid. Output:
+  /// `runner tmux SESSION` or `runner setsid`, then `pid PID START BOOT`.
+  public static func start(
+    runFolder: String, app: String, runID: String, attempt: Int, method: DetachMethod
+  ) -> String {
+    let run = ShellQuote.word(runFolder)
+    let session = tmuxSession(
+      app: app, runID: runID, attempt: attempt, runFolder: runFolder)
+    // In tmux the pane shows the log live; the runner itself runs in the background of the
+    // pane's shell and ignores SIGHUP, so closing the pane or killing tmux does not stop it.
+    let tmux =
+      "tmux -L \(tmuxSocket) new-session -d -s \(ShellQuote.word(session)) -c \(run)"
+      + " \(ShellQuote.word("sh runner.sh & tail -n +1 -F --pid=$! log 2>/dev/null"))"
+      + " && echo \(ShellQuote.word("runner tmux " + session))"
+    let setsid = "setsid -f sh runner.sh </dev/null >/dev/null 2>&1 && echo 'runner setsid'"
+    let launch: String
+    switch method {
+    case .tmux:
+      launch =
+        "command -v tmux >/dev/null 2>&1 || { echo 'tmux is not installed on this host' >&2;"
+        + " exit 1; }; \(tmux) || exit 1"
+    case .setsid: launch = "\(setsid) || exit 1"
+    case .auto:
+      launch =
+        "if command -v tmux >/dev/null 2>&1; then \(tmux) || exit 1; else \(setsid) || exit 1; fi"
+    }
+    return [
+      "cd \(run) || exit 1",
+      "rm -f pid",
+      launch,
+      "i=0; while [ ! -s pid ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done",
+      "[ -s pid ] || { echo 'the build runner did not start (no pid after 10 s); see' \(ShellQuote.word(runFolder + "/log")) >&2; exit 1; }",
+      "echo \"pid $(cat pid)\"",
+    ].joined(separator: "\n")
+  }
+
+  /// Describes runs (all, or one) in a form `RunRecord.parse` reads: per run its metadata,
+  /// state, whether its runner is alive, and per-step start, end and completion.
+  public static func listRuns(_ layout: HostLayout, runID: String? = nil) -> String {
+    let pattern = runID.map { ShellQuote.word($0) + "/" } ?? "*/"
+    return [
+      HostProcess.functions,
+      "cd \(ShellQuote.word(layout.runsFolder)) 2>/dev/null || exit 0",
+      "for d in \(pattern); do",
+      "  d=${d%/}; [ -f \"$d/run.json\" ] || continue",
+      "  printf 'run %s\\n' \"$d\"",
+      "  printf 'meta %s\\n' \"$(head -n 1 \"$d/run.json\")\"",
+      "  printf 'state %s\\n' \"$(cat \"$d/state\" 2>/dev/null)\"",
+      "  printf 'attempt %s\\n' \"$(cat \"$d/attempt\" 2>/dev/null)\"",
+      "  if [ -f \"$d/pid\" ] && is_alive \"$(cat \"$d/pid\")\"; then echo 'alive yes';"
+        + " else echo 'alive no'; fi",
+      "  for f in \"$d\"/steps/*; do",
+      "    [ -f \"$f\" ] || continue; n=${f##*/}",
+      "    printf '%s %s %s\\n' \"${n#*.}\" \"${n%.*}\" \"$(head -n 1 \"$f\")\"",
+      "  done",
+      "done",
+    ].joined(separator: "\n")
+  }
+
+  /// Describes the build folder: `.lock`, `.build_history` and every folder with a
+  /// `build_info.yml` (an "available build", as the explorer calls it).
+  public static func listBuilds(_ layout: HostLayout) -> String {
+    [
+      "cd \(ShellQuote.word(layout.buildFolder)) 2>/dev/null || exit 0",
+      "[ -e .lock ] && printf 'lock %s\\n' \"$(head -n 1 .lock)\"",
+      "[ -f .build_history ] && sed 's/^/history /' .build_history",
+      "for d in */; do",
+      "  d=${d%/}; [ -f \"$d/build_info.yml\" ] || continue",
+      "  printf 'build %s\\n' \"$d\"; sed 's/^/info /' \"$d/build_info.yml\"",
+      "done",
+      "exit 0",
+    ].joined(separator: "\n")
+  }
+
+  /// Prints a run's log; with `follow`, keeps printing until its runner ends (`tail --pid`).
+  public static func showLog(_ layout: HostLayout, runID: String, follow: Bool) -> String {
+    let run = ShellQuote.word(layout.runFolder(runID))
+    guard follow else { return "cat \(run)/log" }
+    return [
+      HostProcess.functions,
+      "cd \(run) || exit 1",
+      "if [ -f pid ] && is_alive \"$(cat pid)\"; then set -- $(cat pid);"
+        + " exec tail -n +1 -F --pid=\"$1\" log 2>/dev/null; fi",
+      "cat log",
+    ].joined(separator: "\n")
+  }
+
+  /// The checkout's current commit.
+  public static func head(checkout: String) -> String {
+    "git -C \(ShellQuote.word(checkout)) rev-parse HEAD"
+  }
+}

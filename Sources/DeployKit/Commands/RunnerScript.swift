@@ -1,0 +1,128 @@
+/// The POSIX sh script that runs one build attempt on the host, detached from any SSH
+/// connection. It is the only thing that runs for hours, so it keeps everything a later
+/// controller needs in its run folder: `pid` (with start time and boot id, to tell it is alive),
+/// `state`, per-step `steps/N.start`, `steps/N.end` (exit code and time), `steps/N.done` (the
+/// step's name: completion, checked on resume), and `log`. It also keeps ECHR-OD's conventions
+/// in the build folder: `.lock` while it runs; on success `build_info.yml` in the new build's
+/// folder and a `YYYY/MM/DD HH:MM:SS::<workflow>` line in `.build_history`; on failure neither.
+public enum RunnerScript {
+  public static func render(_ plan: BuildPlan) -> String {
+    let q = ShellQuote.word
+    let total = plan.steps.count
+    let banner =
+      "run \(plan.runID) attempt \(plan.attempt): \(plan.app) \(plan.stage) \(plan.version)"
+      + " at \(plan.commit), \(total) steps"
+    var lines: [String] = [
+      "#!/bin/sh",
+      "# deploy build runner: \(plan.app) \(plan.stage), run \(plan.runID) attempt \(plan.attempt)."
+        + " Generated; do not edit.",
+      "trap '' HUP",
+      "run=\(q(plan.runFolder))",
+      "cd \"$run\" || exit 1",
+      "exec >>\"$run/log\" 2>&1 </dev/null",
+      HostProcess.functions,
+      "now() { date +%s; }",
+      "journal() { printf '%s%s%s\\n' \"$1\" \"$(now)\" \"$2\" >> \(q(plan.layout.journal)); }",
+      "say() { printf '==> %s %s\\n' \"$(date '+%Y-%m-%d %H:%M:%S')\" \"$*\"; }",
+    ]
+    let exports: [(String, String)] =
+      [
+        ("DEPLOY_RUN_ID", plan.runID), ("DEPLOY_APP", plan.app), ("DEPLOY_STAGE", plan.stage),
+        ("DEPLOY_VERSION", plan.version), ("DEPLOY_COMMIT", plan.commit),
+        ("DEPLOY_CHECKOUT", plan.layout.checkout),
+        ("DEPLOY_BUILD_FOLDER", plan.layout.buildFolder),
+        ("DEPLOY_BUILD_DIR", plan.buildOutput),
+      ] + plan.environment.map { ($0.name, $0.value) }
+    lines += exports.map { "export \($0.0)=\(q($0.1))" }
+    lines += [
+      "proc_identity $$ > pid.tmp && mv -f pid.tmp pid",
+      "printf 'running %s\\n' \"$(now)\" > state",
+      "printf '%s\\n' \(plan.attempt) > attempt",
+      "mkdir -p steps \"$DEPLOY_BUILD_DIR\" || exit 1",
+      "printf '%s\\n' \"$DEPLOY_RUN_ID\" > \(q(plan.layout.buildLock))",
+      journalCall(plan.journal.started),
+      "say " + q(banner),
+      "current=0",
+      // The state file is replaced, never rewritten in place: a reader sees old or new.
+      "finish() {",
+      "  rm -f \(q(plan.layout.buildLock))",
+      "  printf '%s %s %s %s\\n' \"$1\" \"$(now)\" \"${2:-}\" \"${3:-}\" > state.tmp",
+      "  mv -f state.tmp state",
+      "}",
+      "on_signal() {",
+      "  say \"stopped by SIG$1 during step $current\"",
+      "  finish interrupted \"$current\" \"$2\"",
+      "  \(journalCall(plan.journal.interrupted))",
+      "  exit \"$2\"",
+      "}",
+      "trap 'on_signal TERM 143' TERM",
+      "trap 'on_signal INT 130' INT",
+    ]
+    if let timeout = plan.timeout {
+      lines.append("deadline=$(( $(now) + \(Int(timeout.rounded(.up))) ))")
+    }
+    lines += [
+      "step() {",
+      "  current=$1",
+      "  if [ -f \"steps/$1.done\" ] && [ \"$(cat \"steps/$1.done\")\" = \"$2\" ]; then",
+      "    say \"step $1/\(total) $2: done in an earlier attempt, skipped\"",
+      "    return 0",
+      "  fi",
+      "  rm -f \"steps/$1.end\" \"steps/$1.done\"",
+      "  say \"step $1/\(total) $2\"",
+      "  now > \"steps/$1.start\"",
+      plan.timeout == nil
+        ? "  (cd \"$DEPLOY_CHECKOUT\" && exec sh -c \"$3\")"
+        : "  left=$(( deadline - $(now) )); [ \"$left\" -gt 0 ] || left=1\n"
+          + "  (cd \"$DEPLOY_CHECKOUT\" && exec timeout -s TERM -k 30 \"$left\" sh -c \"$3\")",
+      "  rc=$?",
+      "  printf '%s %s\\n' \"$rc\" \"$(now)\" > \"steps/$1.end\"",
+      "  if [ \"$rc\" -ne 0 ]; then",
+      "    say \"step $1/\(total) $2 failed with exit code $rc\"",
+      "    finish failed \"$1\" \"$rc\"",
+      "    return \"$rc\"",
+      "  fi",
+      "  printf '%s\\n' \"$2\" > \"steps/$1.done\"",
+      "  say \"step $1/\(total) $2: ok\"",
+      "}",
+    ]
+    for (offset, step) in plan.steps.enumerated() {
+      let failed = plan.journal.failedAtStep[offset]
+      lines.append(
+        "step \(offset + 1) \(q(step.name)) \(q(step.command))"
+          + " || { rc=$?; \(journalCall(failed)); exit \"$rc\"; }")
+    }
+    // Publish the build the way ECHR-OD's explorer reads it; build_info.yml appears whole.
+    let info = [
+      ("version", plan.version), ("commit", plan.commit), ("run_id", plan.runID),
+      ("workflow", plan.workflow),
+    ].map { "\($0.0): \(YAMLScalar.singleQuoted($0.1))" }
+    lines += [
+      "stamp=$(date '+%Y/%m/%d %H:%M:%S')",
+      "{ printf 'build_time: %s\\n' \"$stamp\"; printf '%s\\n' \(info.map(q).joined(separator: " ")); }"
+        + " > \"$DEPLOY_BUILD_DIR/build_info.yml.tmp\""
+        + " && mv -f \"$DEPLOY_BUILD_DIR/build_info.yml.tmp\" \"$DEPLOY_BUILD_DIR/build_info.yml\""
+        + " || { finish failed \(total) 1; \(journalCall(plan.journal.failedAtStep[total - 1]));"
+        + " exit 1; }",
+      "printf '%s::%s\\n' \"$stamp\" \(q(plan.workflow)) >> \(q(plan.layout.buildHistory))",
+      "finish succeeded",
+      journalCall(plan.journal.succeeded),
+      "say \"build succeeded: $DEPLOY_BUILD_DIR\"",
+    ]
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  private static func journalCall(_ line: JournalLineTemplate) -> String {
+    "journal \(ShellQuote.word(line.prefix)) \(ShellQuote.word(line.suffix))"
+  }
+}
+
+/// YAML scalars written by `deploy` into files other tools read.
+enum YAMLScalar {
+  /// A single-quoted YAML string: nothing is special inside but the quote, which doubles.
+  /// Newlines would fold, so they are written as spaces (values here are single-line).
+  static func singleQuoted(_ value: String) -> String {
+    let flat = value.map { $0.isNewline ? " " : String($0) }.joined()
+    return "'" + flat.replacing("'", with: "''") + "'"
+  }
+}

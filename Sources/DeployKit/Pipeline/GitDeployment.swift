@@ -1,0 +1,507 @@
+import Foundation
+
+/// What to deploy for a `git` app.
+public struct GitDeployRequest: Sendable {
+  public enum Resume: Sendable, Hashable {
+    /// The latest run on each host, which must have failed, been stopped or lost its runner.
+    case latest
+    case run(String)
+  }
+
+  public var app: String
+  public var config: GitAppConfig
+  public var stage: String
+  /// Branch, tag or commit; nil means the app's `ref`.
+  public var version: String?
+  public var resume: Resume?
+  /// Return once the build has started, instead of waiting for it.
+  public var detach: Bool
+  /// Seconds to wait for a lock someone else holds before giving up.
+  public var lockWait: Double
+  public var detachMethod: DetachMethod
+  /// Seconds between looks at a running build.
+  public var pollInterval: Double
+
+  public init(
+    app: String, config: GitAppConfig, stage: String, version: String? = nil,
+    resume: Resume? = nil, detach: Bool = false, lockWait: Double = 0,
+    detachMethod: DetachMethod = .auto, pollInterval: Double = 1
+  ) {
+    self.app = app
+    self.config = config
+    self.stage = stage
+    self.version = version
+    self.resume = resume
+    self.detach = detach
+    self.lockWait = lockWait
+    self.detachMethod = detachMethod
+    self.pollInterval = pollInterval
+  }
+}
+
+/// A host of the stage, with where the app lives on it.
+public struct DeployHost: Sendable {
+  public var target: SSHTarget
+  public var layout: HostLayout
+
+  public init(target: SSHTarget, layout: HostLayout) {
+    self.target = target
+    self.layout = layout
+  }
+
+  public var name: String { target.name }
+}
+
+/// The first half of the ECHR-OD release flow for a `git` app, on every host of a stage at once:
+/// lock, clone or fetch, check out the exact ref, start the build detached, and (unless
+/// detaching) follow it to its end. The stage moves together: if any host's lock is held,
+/// nothing is done anywhere.
+public final class GitDeployment: Sendable {
+  public let request: GitDeployRequest
+  public let hosts: [DeployHost]
+  public let runID: String
+  /// Who runs this deployment, from where: recorded in the lock and the journal.
+  public let who: Operator
+  public let heldLocks: HeldLocks
+  private let transport: TransportSelector
+  private let forks: Int
+
+  public init(
+    request: GitDeployRequest, hosts: [DeployHost], by who: Operator, heldLocks: HeldLocks,
+    forks: Int, runID: String = RunID.make(now: Date()),
+    onTransportSwitch: @escaping @Sendable (SSHTarget, String) -> Void = { _, _ in }
+  ) {
+    self.request = request
+    self.hosts = hosts
+    self.runID = runID
+    self.who = who
+    self.heldLocks = heldLocks
+    self.forks = forks
+    self.transport = TransportSelector(onSwitch: onTransportSwitch)
+  }
+
+  /// A host's state while its part runs.
+  private final class Work: @unchecked Sendable {
+    let host: DeployHost
+    var connection: (any SSHConnection)?
+    var result: HostDeployResult
+    var lockToken: String?
+    let started = MonotonicClock.now
+
+    init(host: DeployHost) {
+      self.host = host
+      result = HostDeployResult(
+        host: host.name, runID: nil, attempt: 1, commit: nil, run: nil, failure: nil,
+        journal: [], duration: 0)
+    }
+  }
+
+  public func run(events: any DeployEventSink) -> [HostDeployResult] {
+    let works = hosts.map(Work.init)
+    let forks = self.forks
+    // 1. Connect everywhere.
+    _ = ParallelHosts.map(works, forks: forks) { work in
+      do throws(SSHError) {
+        work.connection = try self.transport.connect(work.host.target)
+      } catch {
+        work.result.failure = .ssh(error)
+      }
+    }
+    // 2. Lock every reachable host; if one is held, give back the others and stop.
+    let reachable = works.filter { $0.connection != nil }
+    _ = ParallelHosts.map(reachable, forks: forks) { work in self.lock(work, events: events) }
+    if let blocked = reachable.first(where: { $0.result.failure != nil }) {
+      _ = ParallelHosts.map(reachable, forks: forks) { work in self.unlock(work) }
+      for work in reachable where work.result.failure == nil {
+        work.result.failure = .notStarted(
+          reason: "the lock on \(blocked.host.name) is held, and the stage moves together")
+      }
+    } else {
+      // 3. Build on each host, independently.
+      _ = ParallelHosts.map(reachable, forks: forks) { work in
+        self.build(work, events: events)
+        self.unlock(work)
+      }
+    }
+    for work in works {
+      work.connection?.close()
+      work.result.duration = MonotonicClock.now - work.started
+      events.handle(.hostFinished(work.result))
+    }
+    return works.map(\.result)
+  }
+
+  // MARK: - Lock
+
+  private func lock(_ work: Work, events: any DeployEventSink) {
+    guard let connection = work.connection else { return }
+    let owner = LockOwner(
+      token: runID, user: who.user, origin: who.origin, app: request.app,
+      stage: request.stage, version: request.version ?? request.config.ref, runID: runID,
+      since: Timestamp.now)
+    let deadline = MonotonicClock.now + request.lockWait
+    var announced = false
+    while true {
+      do {
+        let command = try LockCommands.acquire(work.host.layout, owner: owner)
+        let output = try connection.capture(RemoteCommand(HostScript.sh(command), timeout: 30))
+        guard output.result.succeeded, let state = LockCommands.parse(output.stdoutText) else {
+          work.result.failure = .command(
+            what: "taking the deploy lock in \(work.host.layout.stateFolder)",
+            result: output.result, stderr: output.stderrText)
+          return
+        }
+        switch state {
+        case .acquired:
+          work.lockToken = runID
+          heldLocks.add(.init(target: work.host.target, layout: work.host.layout, token: runID))
+          events.handle(.locked(host: work.host.name))
+          return
+        case .held(let holder), .refused(let holder), .removed(let holder):
+          if MonotonicClock.now >= deadline {
+            work.result.failure = .lockHeld(holder)
+            return
+          }
+          if !announced {
+            events.handle(.waitingForLock(host: work.host.name, holder: holder))
+            announced = true
+          }
+          Thread.sleep(forTimeInterval: min(1, max(0.05, deadline - MonotonicClock.now)))
+        case .free:
+          continue
+        }
+      } catch let error as SSHError {
+        work.result.failure = .ssh(error)
+        return
+      } catch {
+        work.result.failure = .configuration(error as? DeployError ?? .usage("\(error)"))
+        return
+      }
+    }
+  }
+
+  private func unlock(_ work: Work) {
+    guard let token = work.lockToken, let connection = work.connection,
+      let command = try? LockCommands.release(work.host.layout, token: token)
+    else { return }
+    _ = try? connection.capture(RemoteCommand(HostScript.sh(command), timeout: 30))
+    heldLocks.remove(target: work.host.target, layout: work.host.layout)
+    work.lockToken = nil
+  }
+
+  // MARK: - Build
+
+  private func build(_ work: Work, events: any DeployEventSink) {
+    guard let connection = work.connection else { return }
+    do throws(HostFailure) {
+      try checkNoBuildRunning(work, connection: connection, events: events)
+      let start = try prepareAttempt(work, connection: connection, events: events)
+      try launch(work, start: start, connection: connection, events: events)
+      if request.detach {
+        events.handle(.detached(host: work.host.name, runID: start.plan.runID))
+        return
+      }
+      let run = try follow(
+        work, runID: start.plan.runID, total: start.plan.steps.count, connection: connection,
+        events: events)
+      work.result.run = run
+      if run.state != .succeeded { work.result.failure = .buildFailed(run) }
+    } catch {
+      work.result.failure = error
+    }
+  }
+
+  private func capture(
+    _ connection: any SSHConnection, _ script: String, what: String, timeout: Double? = 600,
+    stdin: [UInt8] = []
+  ) throws(HostFailure) -> CapturedOutput {
+    let output: CapturedOutput
+    do {
+      output = try connection.capture(
+        RemoteCommand(HostScript.sh(script), stdin: stdin, timeout: timeout))
+    } catch {
+      throw .ssh(error)
+    }
+    guard output.result.succeeded else {
+      throw .command(what: what, result: output.result, stderr: output.stderrText)
+    }
+    return output
+  }
+
+  private func checkNoBuildRunning(
+    _ work: Work, connection: any SSHConnection, events: any DeployEventSink
+  ) throws(HostFailure) {
+    let layout = work.host.layout
+    let output = try capture(
+      connection, BuildCommands.preflight(layout), what: "checking \(layout.buildLock)")
+    let answer = output.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+    if answer.hasPrefix("running ") {
+      throw .buildRunning(runID: String(answer.dropFirst(8)))
+    } else if answer == "foreign" {
+      throw .foreignBuildLock(path: layout.buildLock)
+    } else if answer.hasPrefix("stale ") {
+      events.handle(
+        .clearedStaleBuildLock(host: work.host.name, runID: String(answer.dropFirst(6))))
+    }
+  }
+
+  private struct Attempt {
+    var plan: BuildPlan
+    var metadata: RunMetadata
+  }
+
+  /// Checks out the code and works out the steps: for a new run at the requested ref, for a
+  /// resumed run at the commit it started with.
+  private func prepareAttempt(
+    _ work: Work, connection: any SSHConnection, events: any DeployEventSink
+  ) throws(HostFailure) -> Attempt {
+    let config = request.config
+    let layout = work.host.layout
+    var runID = self.runID
+    var attempt = 1
+    var ref = request.version ?? config.ref
+    var metadata = RunMetadata()
+    metadata.app = request.app
+    metadata.stage = request.stage
+    metadata.user = who.user
+    metadata.origin = who.origin
+    metadata.started = Timestamp.now
+
+    if let resume = request.resume {
+      let previous = try runToResume(resume, layout: layout, connection: connection)
+      runID = previous.runID
+      attempt = previous.attempt + 1
+      ref = previous.metadata.commit
+      metadata = previous.metadata
+      metadata.user = who.user
+      metadata.origin = who.origin
+    }
+
+    let checkoutScript: String
+    do {
+      checkoutScript = try GitCommands.checkout(
+        repository: config.repository, path: layout.checkout, ref: ref)
+    } catch {
+      throw .configuration(error)
+    }
+    let checkout = try capture(
+      connection, "mkdir -p \(ShellQuote.word(layout.root)) && " + checkoutScript,
+      what: "git checkout of \(ref) in \(layout.checkout)", timeout: 3600)
+    guard
+      let commit = checkout.stdoutText.split(separator: "\n").last.map(String.init),
+      commit.count >= 40
+    else {
+      throw .command(
+        what: "git checkout of \(ref)", result: checkout.result,
+        stderr: "no commit in its output: \(checkout.stdoutText)")
+    }
+    work.result.commit = commit
+    events.handle(.checkedOut(host: work.host.name, commit: commit))
+
+    let (steps, workflow) = try buildSteps(work, connection: connection)
+    metadata.version = request.resume == nil ? ref : metadata.version
+    metadata.commit = commit
+    metadata.workflow = workflow
+    metadata.steps = steps.map(\.name)
+    work.result.runID = runID
+    work.result.attempt = attempt
+
+    let started = JournalEntry(
+      event: .started, runID: runID, attempt: attempt, host: work.host.name, app: request.app,
+      stage: request.stage, kind: "git", version: metadata.version, commit: commit,
+      user: who.user, origin: who.origin, workflow: workflow,
+      startedAt: Timestamp.now, endedAt: nil, outcome: .running, message: nil, failedStep: nil)
+    let plan = BuildPlan(
+      runID: runID, attempt: attempt, app: request.app, stage: request.stage,
+      version: metadata.version, commit: commit, workflow: workflow, steps: steps, layout: layout,
+      environment: config.environment.variables.map { (name: $0.name, value: $0.value) },
+      timeout: config.buildTimeout, journal: JournalTemplates.lines(for: started, steps: steps))
+    work.result.journal = [started]
+    return Attempt(plan: plan, metadata: metadata)
+  }
+
+  private func runToResume(
+    _ resume: GitDeployRequest.Resume, layout: HostLayout, connection: any SSHConnection
+  ) throws(HostFailure) -> RunRecord {
+    let runID: String?
+    switch resume {
+    case .latest: runID = nil
+    case .run(let id): runID = id
+    }
+    let listing = try capture(
+      connection, BuildCommands.listRuns(layout, runID: runID), what: "listing runs")
+    guard let run = RunRecord.parse(listing.stdoutText).first else {
+      throw .nothingToResume(
+        runID.map { "no run \($0) of \(request.app) on this host" }
+          ?? "no earlier run of \(request.app) on this host to resume")
+    }
+    switch run.state {
+    case .succeeded:
+      throw .nothingToResume("run \(run.runID) succeeded: nothing to resume")
+    case .running:
+      throw .buildRunning(runID: run.runID)
+    case .failed, .interrupted, .lost:
+      return run
+    }
+  }
+
+  /// The steps from the project file, or from the ECHR-OD workflow files in the checkout.
+  private func buildSteps(_ work: Work, connection: any SSHConnection) throws(HostFailure)
+    -> ([BuildStep], String)
+  {
+    switch request.config.build {
+    case .steps(let steps):
+      return (steps, "steps")
+    case .workflow(let name, let directory, let location):
+      let layout = work.host.layout
+      let output = try capture(
+        connection, WorkflowFiles.readCommand(checkout: layout.checkout, directory: directory),
+        what: "reading \(directory)/ in \(layout.checkout)")
+      let files = WorkflowFiles.parse(output: output.stdoutText)
+      do throws(DeployError) {
+        let steps = try WorkflowLoader.expand(
+          name: name, directory: directory, files: files,
+          origin: "\(work.host.name):\(layout.checkout)/", location: location)
+        return (steps, name)
+      } catch {
+        throw .configuration(error)
+      }
+    }
+  }
+
+  private func launch(
+    _ work: Work, start: Attempt, connection: any SSHConnection, events: any DeployEventSink
+  ) throws(HostFailure) {
+    let plan = start.plan
+    let runner = RunnerScript.render(plan)
+    _ = try capture(
+      connection, BuildCommands.prepare(runFolder: plan.runFolder, metadata: start.metadata.json),
+      what: "writing the run folder \(plan.runFolder)", stdin: Array(runner.utf8))
+    do {
+      let output = try capture(
+        connection,
+        BuildCommands.start(
+          runFolder: plan.runFolder, app: plan.app, runID: plan.runID, attempt: plan.attempt,
+          method: request.detachMethod),
+        what: "starting the build runner", timeout: 60)
+      let runner =
+        output.stdoutText.split(separator: "\n").first { $0.hasPrefix("runner ") }
+        .map { String($0.dropFirst(7)) } ?? "?"
+      events.handle(
+        .buildStarted(
+          host: work.host.name, runID: plan.runID, attempt: plan.attempt, runner: runner))
+    } catch {
+      // The runner never ran, so it wrote no journal lines: record the failed start here.
+      var failed = work.result.journal[0]
+      failed.event = .finished
+      failed.endedAt = Timestamp.now
+      failed.outcome = .failed
+      failed.message = error.message(app: request.app, stage: request.stage)
+      appendJournal([work.result.journal[0], failed], layout: work.host.layout, on: connection)
+      work.result.journal.append(failed)
+      throw error
+    }
+  }
+
+  /// Watches the run until it ends, reporting each step as it ends.
+  private func follow(
+    _ work: Work, runID: String, total: Int, connection: any SSHConnection,
+    events: any DeployEventSink
+  ) throws(HostFailure) -> RunRecord {
+    var reported = Set<Int>()
+    var interval = min(0.2, request.pollInterval)
+    while true {
+      let output = try capture(
+        connection, BuildCommands.listRuns(work.host.layout, runID: runID),
+        what: "reading the state of run \(runID)", timeout: 60)
+      guard let run = RunRecord.parse(output.stdoutText).first else {
+        throw .command(
+          what: "reading the state of run \(runID)", result: output.result,
+          stderr: "the run folder is gone")
+      }
+      for step in run.steps where step.endedAt != nil && !reported.contains(step.index) {
+        reported.insert(step.index)
+        events.handle(.stepEnded(host: work.host.name, step: step, total: total))
+      }
+      if run.state != .running {
+        events.handle(.buildEnded(host: work.host.name, run: run))
+        work.result.journal.append(finishedEntry(from: work.result.journal[0], run: run))
+        return run
+      }
+      Thread.sleep(forTimeInterval: interval)
+      interval = min(request.pollInterval, interval * 2)
+    }
+  }
+
+  private func finishedEntry(from started: JournalEntry, run: RunRecord) -> JournalEntry {
+    var entry = started
+    entry.event = .finished
+    entry.endedAt = run.endedAt ?? Timestamp.now
+    entry.failedStep = run.failedStep
+    switch run.state {
+    case .succeeded: entry.outcome = .succeeded
+    case .failed: entry.outcome = .failed
+    case .interrupted: entry.outcome = .interrupted
+    case .lost: entry.outcome = .lost
+    case .running: entry.outcome = .running
+    }
+    if let step = run.failedStep, step >= 1, step <= run.steps.count {
+      entry.message = JournalTemplates.failureMessage(
+        step: step, total: run.steps.count, name: run.steps[step - 1].name)
+    }
+    return entry
+  }
+
+  private func appendJournal(
+    _ entries: [JournalEntry], layout: HostLayout, on connection: any SSHConnection
+  ) {
+    let lines = entries.map(\.jsonLine).map(ShellQuote.word).joined(separator: " ")
+    let script =
+      "mkdir -p \(ShellQuote.word(layout.stateFolder)) && printf '%s\\n' \(lines)"
+      + " >> \(ShellQuote.word(layout.journal))"
+    _ = try? connection.capture(RemoteCommand(HostScript.sh(script), timeout: 30))
+  }
+}
+
+/// Journal lines for the runner, built from real `JournalEntry` values with a marker where the
+/// host's clock goes, so that the shell writes JSON without knowing JSON.
+public enum JournalTemplates {
+  private static let marker = 8_888_888_888_888
+
+  public static func failureMessage(step: Int, total: Int, name: String) -> String {
+    "step \(step)/\(total) '\(name)' failed"
+  }
+
+  public static func lines(for started: JournalEntry, steps: [BuildStep]) -> BuildJournalLines {
+    var opening = started
+    opening.startedAt = marker
+    var finished = started
+    finished.event = .finished
+    finished.endedAt = marker
+    var succeeded = finished
+    succeeded.outcome = .succeeded
+    var interrupted = finished
+    interrupted.outcome = .interrupted
+    interrupted.message = "stopped by a signal"
+    let failures = steps.enumerated().map { offset, step in
+      var failed = finished
+      failed.outcome = .failed
+      failed.failedStep = offset + 1
+      failed.message = failureMessage(step: offset + 1, total: steps.count, name: step.name)
+      return template(failed)
+    }
+    return BuildJournalLines(
+      started: template(opening), succeeded: template(succeeded), failedAtStep: failures,
+      interrupted: template(interrupted))
+  }
+
+  static func template(_ entry: JournalEntry) -> JournalLineTemplate {
+    let line = entry.jsonLine
+    let text = String(marker)
+    guard let range = line.range(of: text) else {
+      return JournalLineTemplate(prefix: line, suffix: "")
+    }
+    return JournalLineTemplate(
+      prefix: String(line[..<range.lowerBound]), suffix: String(line[range.upperBound...]))
+  }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import DeployKit
+import Foundation
+
+/// `deploy APP [STAGE] [VERSION]`: the default command.
+struct DeployAppCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "app",
+    abstract: "Deploy an app to a stage: deploy APP [STAGE] [VERSION].",
+    discussion: """
+      For a git app: on every host of the stage, take the deploy lock, clone or fetch the \
+      repository, check out VERSION (a branch, tag or commit; default: the app's ref), start \
+      the build detached (tmux, else setsid) and follow it to its end. With --detach, return \
+      once it has started; `deploy logs` and `deploy builds` find it later, from any machine. \
+      With --resume, continue the latest failed run (or the run id given as VERSION) from its \
+      first step that did not complete.
+      """)
+
+  @Argument(help: "The app, as named in the project file.")
+  var app: String
+
+  @Argument(help: "The stage (an inventory group); default: the app's first stage.")
+  var stage: String?
+
+  @Argument(help: "Branch, tag or commit to deploy (with --resume: the run id to resume).")
+  var version: String?
+
+  @Flag(name: .customLong("resume"), help: "Continue a failed run from its first unfinished step.")
+  var resume = false
+
+  @Flag(name: .customLong("detach"), help: "Return once the build has started (for CI).")
+  var detach = false
+
+  @Option(
+    name: .customLong("lock-wait"),
+    help: "Wait this long for a lock someone else holds (e.g. 30s, 5m); default: do not wait.")
+  var lockWait: String?
+
+  @Option(
+    name: [.short, .customLong("limit")], help: "Only the stage's hosts matching this pattern.")
+  var limit: String?
+
+  @Option(name: .customLong("runner"), help: "How builds are detached: auto, tmux or setsid.")
+  var runner: DetachMethod = .auto
+
+  @OptionGroup var project: ProjectOptions
+  @OptionGroup var connection: ConnectionOptions
+
+  func run() throws {
+    try withExitStatus {
+      let lockWaitSeconds = try lockWait.map { text throws(DeployError) -> Double in
+        guard let seconds = DurationParser.seconds(text), seconds >= 0 else {
+          throw .usage("--lock-wait: \(String(reflecting: text)) is not a duration (30s, 5m, 1h)")
+        }
+        return seconds
+      }
+      var resumeTarget: GitDeployRequest.Resume?
+      if resume {
+        if let id = version {
+          guard RunID.isValid(id) else {
+            throw DeployError.usage(
+              "--resume takes a run id such as 20261124T130607Z-3fa9c2, not \(String(reflecting: id))"
+            )
+          }
+          resumeTarget = .run(id)
+        } else {
+          resumeTarget = .latest
+        }
+      } else if let version {
+        try GitCommands.validateRef(version)
+      }
+      let (projectFile, inventory) = try project.load(connection)
+      let resolver = try SSHTargetResolver(defaults: connection.defaults(project: projectFile))
+      let plan = try StagePlan.resolve(
+        project: projectFile, inventory: inventory, appName: app, stage: stage,
+        resolver: resolver, limit: limit)
+      let request = GitDeployRequest(
+        app: plan.app.name, config: plan.git, stage: plan.stage,
+        version: resume ? nil : version, resume: resumeTarget, detach: detach,
+        lockWait: lockWaitSeconds ?? 0, detachMethod: runner)
+      let renderer: any DeployRenderer =
+        connection.json
+        ? JSONDeployRenderer() : TerminalDeployRenderer(app: plan.app.name, stage: plan.stage)
+      let heldLocks = HeldLocks()
+      let deployment = GitDeployment(
+        request: request, hosts: plan.hosts, by: .current(), heldLocks: heldLocks,
+        forks: connection.forks(project: projectFile)
+      ) { target, reason in
+        renderer.handle(.transportSwitched(host: target.name, reason: reason))
+      }
+      let interrupts = InterruptHandler {
+        let released = heldLocks.releaseAll(transport: TransportSelector())
+        renderer.interrupted(releasedLocksOn: released, runID: deployment.runID)
+      }
+      let started = MonotonicClock.now
+      renderer.starting(request: request, hosts: plan.hosts, runID: deployment.runID)
+      let results = deployment.run(events: renderer)
+      interrupts.disarm()
+      recordInLedger(results, project: projectFile, renderer: renderer)
+      renderer.summary(results, request: request, duration: MonotonicClock.now - started)
+      return ExitStatus.combining(results.map(\.exitStatus))
+    }
+  }
+
+  /// The ledger is an index: failing to write it loses nothing (the host journals have it all),
+  /// so it is a warning, not a failure.
+  private func recordInLedger(
+    _ results: [HostDeployResult], project: ProjectFile, renderer: any DeployRenderer
+  ) {
+    let entries = results.flatMap(\.journal)
+    guard !entries.isEmpty else { return }
+    do {
+      let ledger = try Ledger(path: ledgerPath(project))
+      try ledger.record(DeploymentRecord.merge(entries))
+    } catch {
+      Terminal.standardError.write("warning: local ledger not updated: \(error)\n")
+    }
+  }
+}
+
+/// The ledger file: `DEPLOY_LEDGER`, else the project's `ledger:`, else the user's state folder.
+func ledgerPath(_ project: ProjectFile?) -> String {
+  let env = ProcessInfo.processInfo.environment
+  if let path = env["DEPLOY_LEDGER"] { return path }
+  if let path = project?.ledgerPath { return path }
+  return Ledger.defaultPath(environment: env)
+}
+
+extension DetachMethod: ExpressibleByArgument {}

@@ -1,0 +1,46 @@
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// On SIGINT or SIGTERM, runs a cleanup (giving back the deploy locks this run took) and exits
+/// with 128 + the signal's number, as a shell would report it. The work in progress is not
+/// unwound: its threads are blocked in SSH calls, and the process ends right after.
+final class InterruptHandler: @unchecked Sendable {
+  private var sources: [DispatchSourceSignal] = []
+  private let queue = DispatchQueue(label: "deploy.interrupts")
+  private let lock = NSLock()
+  private var armed = true
+
+  init(cleanup: @escaping @Sendable () -> Void) {
+    for signo in [SIGINT, SIGTERM] {
+      signal(signo, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: signo, queue: queue)
+      source.setEventHandler { [weak self] in
+        guard let self, self.take() else { return }
+        cleanup()
+        exit(128 + signo)
+      }
+      source.resume()
+      sources.append(source)
+    }
+  }
+
+  private func take() -> Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    let was = armed
+    armed = false
+    return was
+  }
+
+  /// The work is done; signals get their default meaning back.
+  func disarm() {
+    guard take() else { return }
+    for source in sources { source.cancel() }
+    signal(SIGINT, SIG_DFL)
+    signal(SIGTERM, SIG_DFL)
+  }
+}

@@ -1,0 +1,64 @@
+import DeployKit
+
+/// What the commands that look at an app's stage (logs, builds, lock, unlock) share: the
+/// project, the stage's hosts, and a connection to each.
+struct StageContext {
+  let project: ProjectFile
+  let plan: StagePlan
+  let forks: Int
+  let transport: TransportSelector
+
+  init(
+    project projectOptions: ProjectOptions, connection: ConnectionOptions, app: String,
+    stage: String?, limit: String? = nil
+  ) throws(DeployError) {
+    let (project, inventory) = try projectOptions.load(connection)
+    let resolver = try SSHTargetResolver(defaults: connection.defaults(project: project))
+    self.project = project
+    plan = try StagePlan.resolve(
+      project: project, inventory: inventory, appName: app, stage: stage, resolver: resolver,
+      limit: limit)
+    forks = connection.forks(project: project)
+    transport = TransportSelector()
+  }
+
+  /// Runs `job` on every host with an open connection; a host that cannot be reached gets its
+  /// SSH error instead.
+  func onEachHost<Result: Sendable>(
+    _ job: @escaping @Sendable (DeployHost, any SSHConnection) throws(HostFailure) -> Result
+  ) -> [(host: DeployHost, result: Swift.Result<Result, HostFailure>)] {
+    let transport = self.transport
+    let results = ParallelHosts.map(plan.hosts, forks: forks) {
+      host -> Swift.Result<Result, HostFailure> in
+      do throws(HostFailure) {
+        let connection: any SSHConnection
+        do throws(SSHError) {
+          connection = try transport.connect(host.target)
+        } catch {
+          throw .ssh(error)
+        }
+        defer { connection.close() }
+        return .success(try job(host, connection))
+      } catch {
+        return .failure(error)
+      }
+    }
+    return Array(zip(plan.hosts, results)).map { (host: $0.0, result: $0.1) }
+  }
+}
+
+/// Runs a host script with `sh` and returns its stdout, turning failures into `HostFailure`s.
+func runScript(
+  _ script: String, on connection: any SSHConnection, what: String, timeout: Double? = 60
+) throws(HostFailure) -> String {
+  let output: CapturedOutput
+  do {
+    output = try connection.capture(RemoteCommand(HostScript.sh(script), timeout: timeout))
+  } catch {
+    throw .ssh(error)
+  }
+  guard output.result.succeeded else {
+    throw .command(what: what, result: output.result, stderr: output.stderrText)
+  }
+  return output.stdoutText
+}
