@@ -43,3 +43,64 @@ run exec -i "$inventory" --known-hosts "$wrong" -l host01 -- true
 
 run exec -i "$inventory" "${ssh_opts[@]}" -l host03 --timeout 1 -- 'sleep 10'
 run exec -i "$inventory" "${ssh_opts[@]}" -l host04 --json -- 'kill -TERM $$'
+
+# ---- Git deploys (ECHR-OD's release flow, first half) ----------------------------------------
+# A repository with two tagged versions, whose build takes a moment; stages test (host01,
+# host02) and prod (host03). The hosts share this machine's disk, so each gets its own folder
+# through {{ inventory_hostname }}.
+app="$hosts_dir/demo-app"
+rm -rf "$app" && mkdir -p "$app/work"
+(
+  cd "$app/work"
+  git init -q -b main . && git config user.email demo@example.org && git config user.name demo
+  for version in v1 v2; do
+    printf '#!/bin/sh\necho "building %s for $DEPLOY_STAGE"\nsleep 1\necho %s > "$DEPLOY_BUILD_DIR/data.txt"\n' \
+      "$version" "$version" >build.sh
+    chmod +x build.sh && git add build.sh && git commit -q -m "$version" && git tag "$version"
+  done
+  git clone -q --bare . "$app/origin.git"
+)
+key="ansible_user=root ansible_ssh_private_key_file=$hosts_dir/keys/id_ed25519"
+{
+  echo "[test]"
+  grep -E '^host0[12] ' "$inventory" | sed "s|\$| $key|"
+  echo "[prod]"
+  grep -E '^host03 ' "$inventory" | sed "s|\$| $key|"
+} >"$app/inventory.ini"
+cat >"$app/deploy.yml" <<YML
+inventory: inventory.ini
+stages: [test, prod]
+ssh:
+  known_hosts: $hosts_dir/known_hosts
+ledger: $app/ledger.sqlite
+apps:
+  demo-app:
+    kind: git
+    repository: $app/origin.git
+    ref: v1
+    path: $app/hosts/{{ inventory_hostname }}
+    build_name: demo_database
+    build:
+      steps:
+        - name: dependencies
+          run: echo "resolving dependencies of \$DEPLOY_VERSION"
+        - name: build
+          run: ./build.sh
+YML
+export DEPLOY_CONFIG="$app/deploy.yml"
+step "cat deploy.yml"
+cat "$DEPLOY_CONFIG"
+
+run demo-app test v1
+run demo-app test v2 --detach
+run logs demo-app test -l host01 --follow
+run builds demo-app test -l host01
+
+step "# someone locks the stage for maintenance; a deploy names them and stops"
+run lock demo-app test -m "database maintenance until 15:00"
+run demo-app test v2
+run unlock demo-app test
+
+run demo-app test -- 'v1; touch /tmp/pwned'
+run history
+
