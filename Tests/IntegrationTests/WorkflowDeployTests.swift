@@ -75,7 +75,9 @@ extension Integration {
       let app = try GitAppFixture(steps: Self.workflowBuild)
       defer { app.remove() }
       try commitWorkflows(app, fetchAction: "title: Fetch\nrun: true")
-      try sh("cd \(app.directory)/work && git rm -q workflows/actions/setup.yml && git commit -q -m broken && git tag v4 && git push -q \(app.repository) main v4")
+      try sh(
+        "cd \(app.directory)/work && git rm -q workflows/actions/setup.yml && git commit -q -m broken && git tag v4 && git push -q \(app.repository) main v4"
+      )
       let result = try app.deploy(["demo-app", "test", "v4", "-l", "host01"])
       #expect(result.status == ExitStatus.usage.rawValue, "\(result.stdout)\(result.stderr)")
       let output = result.stdout + result.stderr
