@@ -1,21 +1,35 @@
 /// One attempt of one run on one host: a `started` journal line merged with its `finished` line
-/// (same run, attempt and host). This is what the ledger stores, one row each.
+/// (same run, attempt and host). This is what the ledger stores, one row each, and what every
+/// journal line carries besides its event (see `JournalEntry` for the fields' meanings).
 public struct DeploymentRecord: Sendable, Hashable {
+  /// `run`: the run id, shared by every host of the run and by its resumed attempts.
   public var runID: String
+  /// `attempt`: 1 for the first, 2 after the first resume, and so on.
   public var attempt: Int
+  /// `host`: the host's inventory name (not its address, which may change).
   public var host: String
   public var app: String
   public var stage: String
+  /// `kind`: how the app is deployed: `git`, `apt`, `rollback`...
   public var kind: String
+  /// What the user asked for: a git ref or a package version.
   public var version: String
+  /// The commit `version` resolved to, for git apps.
   public var commit: String?
+  /// Who: a local user name (`alice`) or a CI identity (`github:octocat`).
   public var user: String
+  /// From where: the controller's hostname, or `github-actions owner/repo run 123`.
   public var origin: String
   public var workflow: String?
+  /// `started`: when the attempt started on this host, epoch seconds.
   public var startedAt: Int
+  /// `ended`: when it ended, epoch seconds; set on `finished` lines.
   public var endedAt: Int?
+  /// `running` until the attempt ends.
   public var outcome: RunOutcome
+  /// A short explanation of the outcome, e.g. `step 3/5 'compile' failed`.
   public var message: String?
+  /// `failed_step`: the 1-based build step that failed.
   public var failedStep: Int?
 
   public init(
@@ -44,12 +58,7 @@ public struct DeploymentRecord: Sendable, Hashable {
 
   /// The record a single journal line says: a `started` line gives a `running` record.
   public init(_ entry: JournalEntry) {
-    self.init(
-      runID: entry.runID, attempt: entry.attempt, host: entry.host, app: entry.app,
-      stage: entry.stage, kind: entry.kind, version: entry.version, commit: entry.commit,
-      user: entry.user, origin: entry.origin, workflow: entry.workflow, startedAt: entry.startedAt,
-      endedAt: entry.endedAt, outcome: entry.outcome, message: entry.message,
-      failedStep: entry.failedStep)
+    self = entry.record
   }
 
   /// What identifies a record: one attempt of one run on one host.

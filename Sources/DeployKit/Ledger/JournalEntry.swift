@@ -11,6 +11,7 @@
 ///
 /// Keys: `event`, `run`, `attempt`, `host`, `app`, `stage`, `kind`, `version`, `commit`, `user`,
 /// `origin`, `workflow`, `started`, `ended`, `outcome`, `message`, `failed_step`.
+@dynamicMemberLookup
 public struct JournalEntry: Sendable, Hashable {
   public enum Event: String, Sendable {
     case started
@@ -18,35 +19,14 @@ public struct JournalEntry: Sendable, Hashable {
   }
 
   public var event: Event
-  /// `run`: the run id, shared by every host of the run and by its resumed attempts.
-  public var runID: String
-  /// `attempt`: 1 for the first, 2 after the first resume, and so on.
-  public var attempt: Int
-  /// `host`: the host's inventory name (not its address, which may change).
-  public var host: String
-  public var app: String
-  public var stage: String
-  /// `kind`: how the app is deployed: `git`, `apt`, `rollback`...
-  public var kind: String
-  /// What the user asked for: a git ref or a package version.
-  public var version: String
-  /// The commit `version` resolved to, for git apps; often known only once the build ran.
-  public var commit: String?
-  /// Who: a local user name (`alice`) or a CI identity (`github:octocat`).
-  public var user: String
-  /// From where: the controller's hostname, or `github-actions owner/repo run 123`.
-  public var origin: String
-  public var workflow: String?
-  /// `started`: when the attempt started on this host, epoch seconds.
-  public var startedAt: Int
-  /// `ended`: when it ended, epoch seconds; set on `finished` lines.
-  public var endedAt: Int?
-  /// `running` on `started` lines.
-  public var outcome: RunOutcome
-  /// A short explanation of the outcome, e.g. `step 3/5 'compile' exited with 2`.
-  public var message: String?
-  /// `failed_step`: the 1-based build step that failed.
-  public var failedStep: Int?
+  /// Everything else a line says: the same fields a ledger row has (see `DeploymentRecord`),
+  /// readable and writable directly on the entry (`entry.runID`).
+  public var record: DeploymentRecord
+
+  public subscript<Value>(dynamicMember field: WritableKeyPath<DeploymentRecord, Value>) -> Value {
+    get { record[keyPath: field] }
+    set { record[keyPath: field] = newValue }
+  }
 
   public init(
     event: Event, runID: String, attempt: Int = 1, host: String, app: String, stage: String,
@@ -55,22 +35,11 @@ public struct JournalEntry: Sendable, Hashable {
     message: String? = nil, failedStep: Int? = nil
   ) {
     self.event = event
-    self.runID = runID
-    self.attempt = attempt
-    self.host = host
-    self.app = app
-    self.stage = stage
-    self.kind = kind
-    self.version = version
-    self.commit = commit
-    self.user = user
-    self.origin = origin
-    self.workflow = workflow
-    self.startedAt = startedAt
-    self.endedAt = endedAt
-    self.outcome = outcome
-    self.message = message
-    self.failedStep = failedStep
+    record = DeploymentRecord(
+      runID: runID, attempt: attempt, host: host, app: app, stage: stage, kind: kind,
+      version: version, commit: commit, user: user, origin: origin, workflow: workflow,
+      startedAt: startedAt, endedAt: endedAt, outcome: outcome, message: message,
+      failedStep: failedStep)
   }
 
   /// The `finished` line for this attempt: the same fields, plus how and when it ended. For the
@@ -92,16 +61,18 @@ public struct JournalEntry: Sendable, Hashable {
   /// line never breaks.
   public var jsonLine: String {
     var object: [String: JSONValue] = [
-      "event": .string(event.rawValue), "run": .string(runID), "attempt": .number(Double(attempt)),
-      "host": .string(host), "app": .string(app), "stage": .string(stage), "kind": .string(kind),
-      "version": .string(version), "user": .string(user), "origin": .string(origin),
-      "started": .number(Double(startedAt)), "outcome": .string(outcome.rawValue),
+      "event": .string(event.rawValue), "run": .string(record.runID),
+      "attempt": .number(Double(record.attempt)), "host": .string(record.host),
+      "app": .string(record.app), "stage": .string(record.stage), "kind": .string(record.kind),
+      "version": .string(record.version), "user": .string(record.user),
+      "origin": .string(record.origin), "started": .number(Double(record.startedAt)),
+      "outcome": .string(record.outcome.rawValue),
     ]
-    object["commit"] = commit.map(JSONValue.string)
-    object["workflow"] = workflow.map(JSONValue.string)
-    object["ended"] = endedAt.map { .number(Double($0)) }
-    object["message"] = message.map(JSONValue.string)
-    object["failed_step"] = failedStep.map { .number(Double($0)) }
+    object["commit"] = record.commit.map(JSONValue.string)
+    object["workflow"] = record.workflow.map(JSONValue.string)
+    object["ended"] = record.endedAt.map { .number(Double($0)) }
+    object["message"] = record.message.map(JSONValue.string)
+    object["failed_step"] = record.failedStep.map { .number(Double($0)) }
     return JSONValue.object(object).serialized
   }
 }
