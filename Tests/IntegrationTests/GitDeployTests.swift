@@ -208,7 +208,7 @@ extension Integration {
       #expect(second.status == ExitStatus.lockHeld.rawValue, "\(second.stdout)\(second.stderr)")
       #expect(second.stdout.contains("locked by "), "\(second.stdout)")
       #expect(second.stdout.contains("deploying demo-app test v1"))
-      #expect(second.stdout.contains("that run is still connected"))
+      #expect(second.stdout.contains("its SSH session is still open"))
       let waiting = try app.deploy(["demo-app", "test", "v2", "--lock-wait", "60s"])
       #expect(waiting.status == 0, "\(waiting.stdout)\(waiting.stderr)")
       #expect(waiting.stdout.contains("waiting for the deploy lock"))
@@ -254,6 +254,27 @@ extension Integration {
       let logs = try app.deploy(["logs", "demo-app", "test", "-l", "host01", "--follow"])
       #expect(logs.status == 0)
       #expect(logs.stdout.contains("build succeeded"))
+    }
+
+    /// The whole flow over the OpenSSH transport too (ControlMaster, `sh -c` inside the
+    /// wrapper), including a failed step's exit code and the lock being given back.
+    @Test func aDeployWorksOverTheOpenSSHTransport() throws {
+      let app = try GitAppFixture(
+        steps: """
+                steps:
+                  - name: build
+                    run: ./build.sh
+                  - name: check
+                    run: test "$DEPLOY_VERSION" = v1 || exit 7
+          """)
+      defer { app.remove() }
+      let ok = try app.deploy(["demo-app", "test", "v1", "--transport", "openssh"])
+      #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+      #expect(app.read(app.buildFolder(2) + "/.build_history")?.hasSuffix("::steps\n") == true)
+      let failed = try app.deploy(["demo-app", "test", "v2", "--transport", "openssh"])
+      #expect(failed.status == ExitStatus.hostsFailed.rawValue)
+      #expect(failed.stdout.contains("step 2/2 check: failed (exit 7)"), "\(failed.stdout)")
+      #expect(!app.exists(app.root(1) + "/.deploy/lock"))
     }
 
     private func findRunID(in output: String) -> String? {

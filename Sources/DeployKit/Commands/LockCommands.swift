@@ -220,7 +220,7 @@ extension LockHolder {
       if let run = owner.runID { text += ", run \(run)" }
     }
     switch sessionAlive {
-    case true?: text += "; that run is still connected"
+    case true?: text += "; its SSH session is still open (that run is still going)"
     case false?:
       text +=
         "; the run that took it is gone (its SSH session ended: killed or disconnected),"
