@@ -74,7 +74,7 @@ public struct LockHolder: Sendable, Hashable {
   public var owner: LockOwner?
   /// Whether the SSH session that took the lock is still connected: `false` means the run that
   /// took it was killed or lost its connection, and the lock is left over. Nil when unknown
-  /// (manual locks, hosts without /proc).
+  /// (manual locks, hosts without /proc, no `sshd` among the ancestors of the shell that took it).
   public var sessionAlive: Bool?
   /// The host's clock, for the lock's age.
   public var hostNow: Int
@@ -95,7 +95,7 @@ public enum LockCommands {
     let staging = ShellQuote.word(layout.lockFolder + "." + owner.token)
     let session =
       owner.isManual
-      ? "" : "s=$(ssh_session_pid); proc_identity \"$s\" > \(staging)/session"
+      ? "" : "s=$(ssh_session_pid); [ \"$s\" = 0 ] || proc_identity \"$s\" > \(staging)/session"
     return [
       HostProcess.functions,
       "mkdir -p \(ShellQuote.word(layout.stateFolder)) || exit 1",
