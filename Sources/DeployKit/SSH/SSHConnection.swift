@@ -50,8 +50,35 @@ public protocol SSHConnection: AnyObject, Sendable {
   /// Runs a command, handing its output to `onOutput` as it arrives, stdout and stderr apart.
   func run(_ command: RemoteCommand, onOutput: (StandardStream, [UInt8]) -> Void) throws(SSHError)
     -> CommandResult
+  /// Opens a TCP connection from the host to `address:port` (as the host sees it: an app bound
+  /// to the host's loopback is reachable), sends `request`, and collects what comes back until
+  /// the peer closes the connection or `timeout` seconds pass. The sending side is never
+  /// half-closed (some HTTP servers drop a request whose client shut down its writing side), so
+  /// requests must make the peer close: HTTP/1.1 with `Connection: close`.
+  func exchange(_ request: [UInt8], address: String, port: Int, timeout: Double) throws(SSHError)
+    -> TunnelExchange
   /// Closes the connection; further use throws.
   func close()
+}
+
+/// What came back through a forwarded connection.
+public struct TunnelExchange: Sendable, Hashable {
+  public enum Ending: Sendable, Hashable {
+    /// The peer closed the connection after answering.
+    case closed
+    /// The host could not connect to the address (nothing listening, or refused).
+    case refused(String)
+    /// No end within the timeout; `received` holds what arrived.
+    case timedOut
+  }
+
+  public var received: [UInt8]
+  public var ending: Ending
+
+  public init(received: [UInt8], ending: Ending) {
+    self.received = received
+    self.ending = ending
+  }
 }
 
 extension SSHConnection {

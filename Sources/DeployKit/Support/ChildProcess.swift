@@ -19,9 +19,12 @@ public enum ChildProcess {
   }
 
   /// Runs `arguments[0]` (looked up in PATH) with the rest as arguments.
+  /// With `keepStdinOpen`, the child's stdin stays open (after `stdin` was written) until its
+  /// output closes: for children that treat end-of-input as "hang up" (`ssh -W`).
   public static func run(
     _ arguments: [String], stdin: [UInt8] = [], environment: [String: String]? = nil,
-    timeout: Double? = nil, onOutput: (StandardStream, [UInt8]) -> Void
+    timeout: Double? = nil, keepStdinOpen: Bool = false,
+    onOutput: (StandardStream, [UInt8]) -> Void
   ) throws(DeployError) -> Exit {
     var inPipe: [Int32] = [0, 0]
     var outPipe: [Int32] = [0, 0]
@@ -77,11 +80,12 @@ public enum ChildProcess {
     let started = MonotonicClock.now
     var input = stdin[...]
     var inputFD: Int32? = inPipe[1]
+    var heldInputFD: Int32?
     // Non-blocking: a blocking write larger than the pipe's free space would wait for the child
     // to read while the child waits for us to read its output.
     _ = fcntl(inPipe[1], F_SETFL, fcntl(inPipe[1], F_GETFL) | O_NONBLOCK)
     if input.isEmpty, let fd = inputFD {
-      close(fd)
+      if keepStdinOpen { heldInputFD = fd } else { close(fd) }
       inputFD = nil
     }
     var open: [(Int32, StandardStream)] = [(outPipe[0], .stdout), (errPipe[0], .stderr)]
@@ -107,7 +111,7 @@ public enum ChildProcess {
           if n > 0 { input = input.dropFirst(n) }
           if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
           if n <= 0 || input.isEmpty {
-            close(fd)
+            if keepStdinOpen && n > 0 { heldInputFD = fd } else { close(fd) }
             inputFD = nil
           }
           continue
@@ -124,6 +128,7 @@ public enum ChildProcess {
     }
     for (fd, _) in open { close(fd) }
     if let fd = inputFD { close(fd) }
+    if let fd = heldInputFD { close(fd) }
 
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

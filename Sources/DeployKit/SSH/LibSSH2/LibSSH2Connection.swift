@@ -113,6 +113,72 @@ final class LibSSH2Connection: SSHConnection, @unchecked Sendable {
       exitStatus: status, signal: signal, duration: MonotonicClock.now - started)
   }
 
+  func exchange(_ request: [UInt8], address: String, port: Int, timeout: Double) throws(SSHError)
+    -> TunnelExchange
+  {
+    guard !closed else { throw .connectionLost(host: target.name, reason: "connection closed") }
+    let deadline = MonotonicClock.now + timeout
+    session.setBlocking(false)
+    defer { session.setBlocking(true) }
+    var channel: OpaquePointer?
+    while channel == nil {
+      channel = libssh2_channel_direct_tcpip_ex(session.raw, address, Int32(port), "127.0.0.1", 0)
+      if channel != nil { break }
+      let code = session.lastErrno
+      if code == LIBSSH2_ERROR_CHANNEL_FAILURE {
+        // The server opened no channel: its connect() to the address failed.
+        return TunnelExchange(
+          received: [],
+          ending: .refused(
+            "the host could not connect to \(address):\(port): \(session.lastError())"))
+      }
+      guard code == LIBSSH2_ERROR_EAGAIN else {
+        throw .connectionLost(host: target.name, reason: session.lastError())
+      }
+      if MonotonicClock.now > deadline { return TunnelExchange(received: [], ending: .timedOut) }
+      session.waitForSocket(milliseconds: 100)
+    }
+    guard let channel else { return TunnelExchange(received: [], ending: .timedOut) }
+    defer { libssh2_channel_free(channel) }
+    var input = request[...]
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 32768)
+    while true {
+      var progressed = false
+      if !input.isEmpty {
+        let written = input.withUnsafeBytes {
+          libssh2_channel_write_ex(channel, 0, $0.baseAddress, $0.count)
+        }
+        if written > 0 {
+          input = input.dropFirst(written)
+          progressed = true
+        } else if written != Int(LIBSSH2_ERROR_EAGAIN) {
+          throw .connectionLost(host: target.name, reason: session.lastError())
+        }
+      }
+      while true {
+        let count = libssh2_channel_read_ex(channel, 0, &buffer, buffer.count)
+        if count > 0 {
+          received += buffer[0..<count]
+          progressed = true
+        } else if count == 0 || count == Int(LIBSSH2_ERROR_EAGAIN) {
+          break
+        } else {
+          throw .connectionLost(host: target.name, reason: session.lastError())
+        }
+      }
+      let ended = libssh2_channel_eof(channel) == 1
+      if ended || MonotonicClock.now > deadline {
+        // Close both ways and wait for the server's close, as after a command: a channel left
+        // half-closed stalls the session's next channel.
+        try retryCode(until: MonotonicClock.now + 10) { libssh2_channel_close(channel) }
+        try retryCode(until: MonotonicClock.now + 10) { libssh2_channel_wait_closed(channel) }
+        return TunnelExchange(received: received, ending: ended ? .closed : .timedOut)
+      }
+      if !progressed { session.waitForSocket(milliseconds: 100) }
+    }
+  }
+
   /// Repeats a libssh2 call that answers NULL with EAGAIN until it yields a value.
   private func retry<T>(until deadline: Double?, _ call: () -> T?) throws(SSHError) -> T {
     while true {

@@ -138,6 +138,41 @@ final class OpenSSHConnection: SSHConnection, @unchecked Sendable {
     return result
   }
 
+  /// `ssh -W`: stdio forwarded to `address:port` over the master connection. Its stdin stays
+  /// open, since `ssh -W` turns end-of-input into a half-close of the forwarded connection.
+  func exchange(_ request: [UInt8], address: String, port: Int, timeout: Double) throws(SSHError)
+    -> TunnelExchange
+  {
+    guard !closed else { throw .connectionLost(host: target.name, reason: "connection closed") }
+    let args =
+      baseArguments + ["-o", "ControlMaster=no", "-W", "\(address):\(port)", target.hostname]
+    var received: [UInt8] = []
+    var stderr: [UInt8] = []
+    let exit: ChildProcess.Exit
+    do {
+      exit = try ChildProcess.run(args, stdin: request, timeout: timeout, keepStdinOpen: true) {
+        stream, bytes in
+        if stream == .stdout { received += bytes } else { stderr += bytes }
+      }
+    } catch {
+      throw .unsupported(
+        host: target.name, reason: "cannot run the OpenSSH client: \(error)",
+        remedy: "Install openssh-client.")
+    }
+    if exit.timedOut { return TunnelExchange(received: received, ending: .timedOut) }
+    let text = String(decoding: stderr, as: UTF8.self)
+    if text.contains("open failed") || text.contains("forwarding failed") {
+      let reason = text.split(separator: "\n").first { $0.contains("open failed") } ?? "refused"
+      return TunnelExchange(
+        received: received,
+        ending: .refused("the host could not connect to \(address):\(port): \(reason)"))
+    }
+    if exit.status == 255, OpenSSHErrorParser.isTransportFailure(text) {
+      throw OpenSSHErrorParser(target: target).error(fromStderr: text, timedOut: false)
+    }
+    return TunnelExchange(received: received, ending: .closed)
+  }
+
   func close() {
     guard !closed else { return }
     closed = true
