@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Every test: installs what is missing, builds once, checks formatting, starts real sshd test
-# hosts on loopback, runs unit and integration tests, and stops exactly the hosts it started.
+# Every test: installs what is missing (podman and its settings too), builds once, checks
+# formatting, starts real sshd test hosts on loopback, runs unit and integration tests (the
+# container tests build their image with scripts/test-app-image.sh), and stops exactly the hosts
+# it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +24,7 @@ trap 'scripts/testhosts.sh stop -d "$hosts_dir"' EXIT
 # shellcheck disable=SC1091
 source "$hosts_dir/hosts.env"
 export TESTHOSTS_DIR TESTHOSTS_COUNT TESTHOSTS_BASE_PORT
+# Missing test hosts or a container runtime that does not work fail the run instead of skipping.
 export DEPLOY_REQUIRE_INTEGRATION=1
 
 swift test --skip-build

@@ -390,7 +390,9 @@ AcceptEnv LANG LC_*
 # bash sources ~/.bashrc for an SSH command only when SHLVL < 2 after its own
 # increment; SHLVL=1 in the session environment makes that 2, so root's
 # ~/.bashrc (pyenv init, ~0.23 s) is not paid per command.
-SetEnv SHLVL=1
+# A host's own PATH, as a Debian host has it: this machine's /usr/local/bin holds a Docker
+# client with no engine, which would shadow podman-docker's /usr/bin/docker on the "hosts".
+SetEnv SHLVL=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 Subsystem sftp $(sftp_server)
 EOF
 }
