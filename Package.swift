@@ -12,6 +12,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
   ],
   targets: [
     // libssh2 (and the OpenSSL HMAC it is built on) from Debian's -dev packages.
@@ -33,6 +34,7 @@ let package = Package(
       dependencies: [
         "DeployKit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Hummingbird", package: "hummingbird"),
       ]
     ),
     .testTarget(name: "DeployKitTests", dependencies: ["DeployKit"]),
