@@ -32,6 +32,11 @@ struct DeployAppCommand: ParsableCommand {
   var detach = false
 
   @Option(
+    name: .customLong("activate"),
+    help: "Activate the finished build of this (detached) run instead of building.")
+  var activateRun: String?
+
+  @Option(
     name: .customLong("lock-wait"),
     help: "Wait this long for a lock someone else holds (e.g. 30s, 5m); default: do not wait.")
   var lockWait: String?
@@ -69,52 +74,72 @@ struct DeployAppCommand: ParsableCommand {
       } else if let version {
         try GitCommands.validateRef(version)
       }
+      if let activateRun {
+        guard RunID.isValid(activateRun) else {
+          throw DeployError.usage(
+            "--activate takes a run id, not \(String(reflecting: activateRun))")
+        }
+        guard !resume, version == nil, !detach else {
+          throw DeployError.usage("--activate RUN-ID goes alone: no VERSION, --resume or --detach")
+        }
+      }
       let (projectFile, inventory) = try project.load(connection)
       let resolver = try SSHTargetResolver(defaults: connection.defaults(project: projectFile))
       let plan = try StagePlan.resolve(
         project: projectFile, inventory: inventory, appName: app, stage: stage,
         resolver: resolver, limit: limit)
-      let request = GitDeployRequest(
+      var request = GitDeployRequest(
         app: plan.app.name, config: plan.git, stage: plan.stage,
         version: resume ? nil : version, resume: resumeTarget, detach: detach,
         lockWait: lockWaitSeconds ?? 0, detachMethod: runner)
-      let renderer: any DeployRenderer =
-        connection.json
-        ? JSONDeployRenderer() : TerminalDeployRenderer(app: plan.app.name, stage: plan.stage)
-      let heldLocks = HeldLocks()
-      let deployment = GitDeployment(
-        request: request, hosts: plan.hosts, by: .current(), heldLocks: heldLocks,
-        forks: connection.forks(project: projectFile)
-      ) { target, reason in
-        renderer.handle(.transportSwitched(host: target.name, reason: reason))
-      }
-      let interrupts = InterruptHandler {
-        let released = heldLocks.releaseAll(transport: TransportSelector())
-        renderer.interrupted(releasedLocksOn: released, runID: deployment.runID)
-      }
-      let started = MonotonicClock.now
-      renderer.starting(request: request, hosts: plan.hosts, runID: deployment.runID)
-      let results = deployment.run(events: renderer)
-      interrupts.disarm()
-      recordInLedger(results, project: projectFile, renderer: renderer)
-      renderer.summary(results, request: request, duration: MonotonicClock.now - started)
-      return ExitStatus.combining(results.map(\.exitStatus))
+      if let activateRun { request.mode = .activate(runID: activateRun) }
+      return try runDeployment(
+        request, plan: plan, project: projectFile, connection: connection)
     }
   }
+}
 
-  /// The ledger is an index: failing to write it loses nothing (the host journals have it all),
-  /// so it is a warning, not a failure.
-  private func recordInLedger(
-    _ results: [HostDeployResult], project: ProjectFile, renderer: any DeployRenderer
-  ) {
-    let entries = results.flatMap(\.journal)
-    guard !entries.isEmpty else { return }
-    do {
-      let ledger = try Ledger(path: ledgerPath(project))
-      try ledger.record(DeploymentRecord.merge(entries))
-    } catch {
-      Terminal.standardError.write("warning: local ledger not updated: \(error)\n")
-    }
+/// Runs a deployment (build, activation or rollback) with a renderer, interrupt handling and the
+/// ledger: what `deploy APP` and `deploy rollback` share.
+func runDeployment(
+  _ request: GitDeployRequest, plan: StagePlan, project projectFile: ProjectFile,
+  connection: ConnectionOptions
+) -> ExitStatus {
+  let renderer: any DeployRenderer =
+    connection.json
+    ? JSONDeployRenderer() : TerminalDeployRenderer(app: plan.app.name, stage: plan.stage)
+  let heldLocks = HeldLocks()
+  let deployment = GitDeployment(
+    request: request, hosts: plan.hosts, by: .current(), heldLocks: heldLocks,
+    forks: connection.forks(project: projectFile)
+  ) { target, reason in
+    renderer.handle(.transportSwitched(host: target.name, reason: reason))
+  }
+  let interrupts = InterruptHandler {
+    let released = heldLocks.releaseAll(transport: TransportSelector())
+    renderer.interrupted(releasedLocksOn: released, runID: deployment.runID)
+  }
+  let started = MonotonicClock.now
+  renderer.starting(request: request, hosts: plan.hosts, runID: deployment.runID)
+  let results = deployment.run(events: renderer)
+  interrupts.disarm()
+  recordInLedger(results, project: projectFile, renderer: renderer)
+  renderer.summary(results, request: request, duration: MonotonicClock.now - started)
+  return ExitStatus.combining(results.map(\.exitStatus))
+}
+
+/// The ledger is an index: failing to write it loses nothing (the host journals have it all),
+/// so it is a warning, not a failure.
+private func recordInLedger(
+  _ results: [HostDeployResult], project: ProjectFile, renderer: any DeployRenderer
+) {
+  let entries = results.flatMap(\.journal)
+  guard !entries.isEmpty else { return }
+  do {
+    let ledger = try Ledger(path: ledgerPath(project))
+    try ledger.record(DeploymentRecord.merge(entries))
+  } catch {
+    Terminal.standardError.write("warning: local ledger not updated: \(error)\n")
   }
 }
 

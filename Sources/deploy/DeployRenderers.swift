@@ -26,10 +26,17 @@ final class TerminalDeployRenderer: DeployRenderer, @unchecked Sendable {
 
   func starting(request: GitDeployRequest, hosts: [DeployHost], runID: String) {
     let what: String
-    switch request.resume {
-    case .latest?: what = "resuming the latest failed run"
-    case .run(let id)?: what = "resuming run \(id)"
-    case nil: what = "\(request.version ?? request.config.ref) as run \(runID)"
+    switch (request.mode, request.resume) {
+    case (.rollback(let target), _):
+      switch target {
+      case .previous: what = "rolling back to the previous build (run \(runID))"
+      case .run(let id): what = "rolling back to the build of run \(id) (run \(runID))"
+      case .version(let version): what = "rolling back to \(version) (run \(runID))"
+      }
+    case (.activate(let id), _): what = "activating the build of run \(id)"
+    case (.build, .latest?): what = "resuming the latest failed run"
+    case (.build, .run(let id)?): what = "resuming run \(id)"
+    case (.build, nil): what = "\(request.version ?? request.config.ref) as run \(runID)"
     }
     out.write(
       out.paint("deploy \(app) \(stage)", .bold) + ": \(what) on \(hosts.count) host"
@@ -67,6 +74,8 @@ final class TerminalDeployRenderer: DeployRenderer, @unchecked Sendable {
       }
     case .detached(let host, let runID):
       line(host, "detached; follow with: deploy logs \(app) \(stage) \(runID) --follow")
+    case .activation(let host, let message):
+      line(host, message)
     case .hostFinished(let result):
       if let failure = result.failure {
         line(result.host, out.paint(failure.message(app: app, stage: stage), .red), failed: true)
@@ -91,7 +100,11 @@ final class TerminalDeployRenderer: DeployRenderer, @unchecked Sendable {
       if let failure = result.failure {
         label = failure.kind
       } else {
-        label = request.detach ? "started" : "succeeded"
+        if case .rollback = request.mode {
+          label = "rolled back"
+        } else {
+          label = request.detach ? "started" : "succeeded"
+        }
       }
       counts[label, default: 0] += 1
     }
@@ -153,6 +166,8 @@ final class JSONDeployRenderer: DeployRenderer, @unchecked Sendable {
       ])
     case .detached(let host, let runID):
       emit(["event": "detached", "host": .string(host), "run": .string(runID)])
+    case .activation(let host, let message):
+      emit(["event": "activation", "host": .string(host), "message": .string(message)])
     case .hostFinished(let result):
       emit(["event": "host-finished"].merging(result.json) { $1 })
     }

@@ -13,7 +13,12 @@ struct GitAppFixture {
   var ledger: String { directory + "/ledger.sqlite" }
 
   /// `steps` is the YAML of the app's `build:` section's content, indented by six spaces.
-  init(steps: String, extraApps: String = "", buildName: String = "demo_database") throws {
+  /// `appExtra` is more YAML for the app (indented by four spaces, like `build:`); `hostVars`
+  /// gives each of the three hosts extra inventory variables.
+  init(
+    steps: String, extraApps: String = "", buildName: String = "demo_database",
+    appExtra: String = "", hostVars: (Int) -> String = { _ in "" }
+  ) throws {
     directory = NSTemporaryDirectory() + "deploy-git-" + UUID().uuidString.prefix(8)
     try FileManager.default.createDirectory(
       atPath: directory + "/work", withIntermediateDirectories: true)
@@ -33,6 +38,7 @@ struct GitAppFixture {
     let hosts = (1...3).map { index in
       "\(TestHosts.hostName(index)) ansible_host=127.0.0.1 ansible_port=\(TestHosts.port(index))"
         + " ansible_user=root ansible_ssh_private_key_file=\(TestHosts.key("id_ed25519"))"
+        + " " + hostVars(index)
     }
     try """
     [test]
@@ -58,8 +64,20 @@ struct GitAppFixture {
         build_name: \(buildName)
         build:
     \(steps)
+    \(appExtra)
     \(extraApps)
     """.write(toFile: projectFile, atomically: true, encoding: .utf8)
+  }
+
+  /// Commits a new `build.sh` that writes `version` into the build, tagged `version`.
+  func tag(_ version: String) throws {
+    try sh(
+      """
+      set -e
+      cd \(directory)/work
+      printf '#!/bin/sh\\necho "building \(version)"\\necho \(version) > "$DEPLOY_BUILD_DIR/data.txt"\\n' > build.sh
+      git commit -q -am \(version) && git tag \(version) && git push -q \(repository) main \(version)
+      """)
   }
 
   func root(_ host: Int) -> String {

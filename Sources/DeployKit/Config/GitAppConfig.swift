@@ -20,6 +20,8 @@ public struct GitAppConfig: Sendable, Hashable {
   /// Seconds after which a running build is stopped; nil lets it run as long as it takes.
   public var buildTimeout: Double?
   public var environment: BuildEnvironment
+  /// How a finished build is swapped in, restarted and checked; nil: builds are only built.
+  public var activation: ActivationConfig?
 
   public init(
     repository: String, ref: String = "main", path: PathTemplate, checkout: PathTemplate? = nil,

@@ -62,6 +62,25 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
     return result
   }
 
+  /// The text for one host, for values that are not paths (an address, a container name):
+  /// variables substituted, control characters refused.
+  public func renderText(hostname: String, vars: [String: VarValue]) throws(DeployError)
+    -> String
+  {
+    var result = ""
+    for part in try parts() {
+      switch part {
+      case .literal(let literal): result += literal
+      case .variable(let name): result += try value(of: name, hostname: hostname, vars: vars)
+      }
+    }
+    if result.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+      throw .configuration(
+        errorLocation, "'\(text)' for host '\(hostname)' contains a control character")
+    }
+    return result
+  }
+
   /// The template for `component` inside this folder, at the same location (so errors about a
   /// default such as `<path>/repo` point at `path`).
   public func appending(_ component: String) -> PathTemplate {
@@ -82,13 +101,13 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
       guard let value = vars[name] else {
         throw .configuration(
           errorLocation,
-          "path '\(text)' uses variable '\(name)', which host '\(hostname)' does not have;"
+          "'\(text)' uses variable '\(name)', which host '\(hostname)' does not have;"
             + " define it in the inventory (or host_vars/\(hostname).yml)")
       }
       guard let string = value.stringValue else {
         throw .configuration(
           errorLocation,
-          "path '\(text)' uses variable '\(name)' of host '\(hostname)', which is "
+          "'\(text)' uses variable '\(name)' of host '\(hostname)', which is "
             + "\(Self.describe(value)); expected a string or a number")
       }
       return string

@@ -5,7 +5,7 @@ import Yams
 extension ProjectFileParser {
   static let gitAppKeys = [
     "kind", "repository", "ref", "path", "checkout", "build_folder", "build_name", "stages",
-    "build",
+    "build", "activate", "health", "keep",
   ]
   static let buildKeys = ["steps", "workflow", "workflows_dir", "timeout", "env"]
   static let stepKeys = ["name", "run"]
@@ -65,6 +65,7 @@ extension ProjectFileParser {
     let buildNode = try required(
       "build", "what to run on the host: 'steps' or an ECHR-OD 'workflow'")
     try readBuild(buildNode, app: name, into: &app)
+    try readActivation(fields, app: name, into: &app)
     return app
   }
 

@@ -11,6 +11,8 @@ public enum DeployEvent: Sendable {
   case stepEnded(host: String, step: RunRecord.Step, total: Int)
   case buildEnded(host: String, run: RunRecord)
   case detached(host: String, runID: String)
+  /// A step of activation or rollback: the build API's answer, a restart, a verification.
+  case activation(host: String, message: String)
   case hostFinished(HostDeployResult)
 }
 

@@ -8,6 +8,27 @@ public struct GitDeployRequest: Sendable {
     case run(String)
   }
 
+  /// Where a rollback goes.
+  public enum RollbackTarget: Sendable, Hashable {
+    /// The build served before the current one (the rollback copy, or the link's last target).
+    case previous
+    /// A build still on the hosts, by the run that built it.
+    case run(String)
+    /// The newest build still on the hosts whose version is this.
+    case version(String)
+  }
+
+  /// What this invocation does after taking the lock.
+  public enum Mode: Sendable, Hashable {
+    /// Check out, build (or resume), and activate when the app has `activate:`.
+    case build
+    /// Activate the finished build of an earlier (detached) run.
+    case activate(runID: String)
+    /// Put an earlier build back.
+    case rollback(RollbackTarget)
+  }
+
+  public var mode: Mode = .build
   public var app: String
   public var config: GitAppConfig
   public var stage: String
@@ -43,10 +64,13 @@ public struct GitDeployRequest: Sendable {
 public struct DeployHost: Sendable {
   public var target: SSHTarget
   public var layout: HostLayout
+  /// The app's activation settings with this host's variables filled in.
+  public var activation: ActivationConfig?
 
-  public init(target: SSHTarget, layout: HostLayout) {
+  public init(target: SSHTarget, layout: HostLayout, activation: ActivationConfig? = nil) {
     self.target = target
     self.layout = layout
+    self.activation = activation
   }
 
   public var name: String { target.name }
@@ -86,6 +110,8 @@ public final class GitDeployment: Sendable {
     var connection: (any SSHConnection)?
     var result: HostDeployResult
     var lockToken: String?
+    /// A finished build waiting for activation.
+    var pending: Activator.Build?
     let started = MonotonicClock.now
 
     init(host: DeployHost) {
@@ -117,11 +143,17 @@ public final class GitDeployment: Sendable {
           reason: "the lock on \(blocked.host.name) is held, and the stage moves together")
       }
     } else {
-      // 3. Build on each host, independently.
+      // 3. Build (or find the build to activate, or roll back) on each host, independently.
       _ = ParallelHosts.map(reachable, forks: forks) { work in
-        self.build(work, events: events)
-        self.unlock(work)
+        switch self.request.mode {
+        case .build: self.build(work, events: events)
+        case .activate(let runID): self.findFinishedBuild(work, runID: runID)
+        case .rollback(let target): self.rollBack(work, to: target, events: events)
+        }
       }
+      // 4. Activate in batches: a batch starts only when the one before it succeeded.
+      activateInBatches(reachable.filter { $0.pending != nil }, events: events)
+      _ = ParallelHosts.map(reachable, forks: forks) { work in self.unlock(work) }
     }
     for work in works {
       work.connection?.close()
@@ -205,7 +237,238 @@ public final class GitDeployment: Sendable {
         work, runID: start.plan.runID, total: start.plan.steps.count, connection: connection,
         events: events)
       work.result.run = run
-      if run.state != .succeeded { work.result.failure = .buildFailed(run) }
+      if run.state != .succeeded { throw HostFailure.buildFailed(run) }
+      if request.config.activation != nil {
+        work.pending = try finishedBuild(work, runID: run.runID, connection: connection)
+      }
+    } catch {
+      work.result.failure = error
+    }
+  }
+
+  /// The build folder and `build_time` of a run's finished build.
+  private func finishedBuild(_ work: Work, runID: String, connection: any SSHConnection)
+    throws(HostFailure) -> Activator.Build
+  {
+    let layout = work.host.layout
+    let info = try capture(
+      connection, ActivationCommands.buildInfo(layout.buildOutput(runID)),
+      what: "reading the build_info.yml of run \(runID)")
+    let listing = BuildFolderListing.parse(
+      "build \(runID)\n"
+        + info.stdoutText.split(separator: "\n").map { "info " + $0 }
+        .joined(separator: "\n"))
+    guard let time = listing.builds.first?.buildTime else {
+      throw .command(
+        what: "reading the build_info.yml of run \(runID)", result: info.result,
+        stderr: "it has no build_time")
+    }
+    return Activator.Build(folder: runID, buildTime: time)
+  }
+
+  /// `--activate RUN-ID`: the run must have finished successfully on this host.
+  private func findFinishedBuild(_ work: Work, runID: String) {
+    guard let connection = work.connection else { return }
+    do throws(HostFailure) {
+      guard request.config.activation != nil else {
+        throw .nothingToResume("\(request.app) has no 'activate:' in the project file")
+      }
+      let listing = try capture(
+        connection, BuildCommands.listRuns(work.host.layout, runID: runID), what: "listing runs")
+      guard let run = RunRecord.parse(listing.stdoutText).first else {
+        throw .nothingToResume("no run \(runID) of \(request.app) on this host")
+      }
+      work.result.runID = run.runID
+      work.result.attempt = run.attempt
+      work.result.commit = run.metadata.commit
+      work.result.run = run
+      guard run.state == .succeeded else {
+        if run.state == .running { throw .buildRunning(runID: run.runID) }
+        throw .buildFailed(run)
+      }
+      work.pending = try finishedBuild(work, runID: run.runID, connection: connection)
+      // Activation's journal line continues the run's own record.
+      work.result.journal = [
+        JournalEntry(
+          event: .started, runID: run.runID, attempt: run.attempt, host: work.host.name,
+          app: request.app, stage: request.stage, kind: "git", version: run.metadata.version,
+          commit: run.metadata.commit, user: who.user, origin: who.origin,
+          workflow: run.metadata.workflow, startedAt: run.metadata.started)
+      ]
+    } catch {
+      work.result.failure = error
+    }
+  }
+
+  // MARK: - Activation
+
+  private func activator(for work: Work, connection: any SSHConnection, events: any DeployEventSink)
+    -> Activator?
+  {
+    guard let config = work.host.activation ?? request.config.activation else { return nil }
+    return Activator(
+      config: config, layout: work.host.layout, buildName: request.config.buildName,
+      connection: connection, host: work.host.name, events: events,
+      apiToken: ProcessInfo.processInfo.environment["DEPLOY_BUILD_API_TOKEN"])
+  }
+
+  private func activateInBatches(_ works: [Work], events: any DeployEventSink) {
+    guard let config = request.config.activation, !works.isEmpty else { return }
+    var stopped: String?
+    for start in stride(from: 0, to: works.count, by: config.batchSize) {
+      let batch = Array(works[start..<min(works.count, start + config.batchSize)])
+      if let stopped {
+        for work in batch {
+          work.result.failure = .notActivated(
+            reason: "activation failed on \(stopped) first, so later batches were left alone")
+        }
+        continue
+      }
+      _ = ParallelHosts.map(batch, forks: batch.count) { work in
+        self.activate(work, events: events)
+      }
+      if let failed = batch.first(where: { $0.result.failure != nil }) {
+        stopped = failed.host.name
+      }
+    }
+  }
+
+  private func activate(_ work: Work, events: any DeployEventSink) {
+    guard let build = work.pending, let connection = work.connection,
+      let activator = activator(for: work, connection: connection, events: events)
+    else { return }
+    var outcome = RunOutcome.succeeded
+    var message = "activated build_time \(build.buildTime)"
+    do throws(HostFailure) {
+      try activator.activate(build)
+      prune(work, keep: request.config.activation?.keep, served: build.folder, events: events)
+    } catch {
+      work.result.failure = error
+      message = error.message(app: request.app, stage: request.stage)
+      switch error {
+      case .rolledBack: outcome = .rolledBack
+      default: outcome = .failed
+      }
+    }
+    if let started = work.result.journal.first {
+      let entry = started.finishing(outcome: outcome, at: Timestamp.now, message: message)
+      appendJournal([entry], layout: work.host.layout, on: connection)
+      work.result.journal.append(entry)
+    }
+  }
+
+  /// `keep:`: old builds go after a successful activation; never the served one, its rollback
+  /// copy, or the build just activated.
+  private func prune(_ work: Work, keep: Int?, served: String, events: any DeployEventSink) {
+    guard let keep, let connection = work.connection else { return }
+    var protected = [served]
+    if let name = request.config.buildName { protected += [name, name + ".save"] }
+    let script = ActivationCommands.prune(
+      buildFolder: work.host.layout.buildFolder, keep: keep, protected: protected)
+    guard let output = try? capture(connection, script, what: "pruning old builds") else { return }
+    let removed = output.stdoutText.split(separator: "\n")
+    if !removed.isEmpty {
+      events.handle(
+        .activation(
+          host: work.host.name,
+          message: "removed \(removed.count) old build(s), keeping \(keep): "
+            + removed.joined(separator: ", ")))
+    }
+  }
+
+  // MARK: - Rollback
+
+  private func rollBack(
+    _ work: Work, to target: GitDeployRequest.RollbackTarget, events: any DeployEventSink
+  ) {
+    guard let connection = work.connection else { return }
+    let layout = work.host.layout
+    do throws(HostFailure) {
+      guard let activation = work.host.activation ?? request.config.activation,
+        let activator = activator(for: work, connection: connection, events: events)
+      else {
+        throw .nothingToResume("\(request.app) has no 'activate:' in the project file")
+      }
+      let builds = BuildFolderListing.parse(
+        try capture(connection, BuildCommands.listBuilds(layout), what: "listing builds")
+          .stdoutText)
+      if let lock = builds.lock { throw .buildRunning(runID: lock.isEmpty ? "unknown" : lock) }
+      // Which build goes back, and how.
+      let chosen: BuildFolderListing.Build?
+      switch target {
+      case .previous:
+        if activation.strategy == .explorer, let name = request.config.buildName {
+          chosen = builds.builds.first { $0.folder == name + ".save" }
+        } else {
+          let current = try capture(
+            connection, "readlink \(ShellQuote.word(layout.buildFolder + "/current")) || true",
+            what: "reading the current link"
+          ).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+          chosen = builds.builds.filter {
+            $0.folder != current && !$0.folder.hasSuffix(".save") && !$0.folder.hasSuffix(".failed")
+              && $0.folder != request.config.buildName
+              && ($0.buildTime ?? "")
+                < (builds.builds.first { $0.folder == current }?.buildTime ?? "~")
+          }.max { ($0.buildTime ?? "") < ($1.buildTime ?? "") }
+        }
+      case .run(let runID):
+        chosen = builds.builds.first { $0.folder == runID }
+      case .version(let version):
+        chosen = builds.builds.filter {
+          $0.info["version"] == version && !$0.folder.hasSuffix(".failed")
+        }.max { ($0.buildTime ?? "") < ($1.buildTime ?? "") }
+      }
+      guard let chosen else {
+        let available = builds.builds.map { "\($0.folder) (\($0.info["version"] ?? "?"))" }
+        throw .nothingToResume(
+          "no such build on this host to roll back to; builds here: "
+            + (available.isEmpty ? "none" : available.joined(separator: ", ")))
+      }
+      let version = chosen.info["version"] ?? chosen.folder
+      let started = JournalEntry(
+        event: .started, runID: runID, host: work.host.name, app: request.app,
+        stage: request.stage, kind: "rollback", version: version, commit: chosen.info["commit"],
+        user: who.user, origin: who.origin, startedAt: Timestamp.now)
+      work.result.runID = runID
+      work.result.commit = chosen.info["commit"]
+      work.result.journal = [started]
+      appendJournal([started], layout: layout, on: connection)
+      events.handle(
+        .activation(
+          host: work.host.name,
+          message:
+            "rolling back to \(chosen.folder) (\(version), build_time \(chosen.buildTime ?? "?"))"))
+      var outcome = RunOutcome.succeeded
+      var message = "rolled back to \(chosen.folder)"
+      do throws(HostFailure) {
+        try activator.rollBack(toBuildTime: chosen.buildTime) { () throws(HostFailure) in
+          switch (activation.strategy, target) {
+          case (.explorer, .previous):
+            let name = request.config.buildName ?? ""
+            _ = try activator.run(
+              ActivationCommands.restoreSave(buildFolder: layout.buildFolder, served: name),
+              what: "restoring \(name).save")
+          case (.explorer, _):
+            let name = request.config.buildName ?? ""
+            _ = try activator.run(
+              ActivationCommands.install(
+                buildFolder: layout.buildFolder, source: chosen.folder, served: name),
+              what: "installing \(chosen.folder) as \(name)", timeout: 3600)
+          case (.symlink, _):
+            _ = try activator.run(
+              ActivationCommands.switchLink(buildFolder: layout.buildFolder, to: chosen.folder),
+              what: "switching current to \(chosen.folder)")
+          }
+        }
+        events.handle(.activation(host: work.host.name, message: "rollback verified"))
+      } catch {
+        outcome = .failed
+        message = error.message(app: request.app, stage: request.stage)
+        work.result.failure = error
+      }
+      let finished = started.finishing(outcome: outcome, at: Timestamp.now, message: message)
+      appendJournal([finished], layout: layout, on: connection)
+      work.result.journal.append(finished)
     } catch {
       work.result.failure = error
     }

@@ -21,6 +21,16 @@ public enum HostFailure: Error, Sendable {
   case buildFailed(RunRecord)
   /// `--resume` found nothing to resume.
   case nothingToResume(String)
+  /// The build could not be swapped in (the build API answered an error or nothing); the served
+  /// build is the one served before.
+  case activationFailed(String)
+  /// The new build was swapped in but the app failed after it; the previous build is served
+  /// again, and verified.
+  case rolledBack(reason: String, restored: String)
+  /// Left as it was because activation failed on an earlier host (batches stop at a failure).
+  case notActivated(reason: String)
+  /// Activation failed and putting the previous build back failed too: needs a person.
+  case rollbackFailed(reason: String, rollback: String)
 
   public var exitStatus: ExitStatus {
     switch self {
@@ -29,6 +39,10 @@ public enum HostFailure: Error, Sendable {
     case .configuration: return .usage
     case .buildRunning, .foreignBuildLock, .command, .buildFailed, .nothingToResume:
       return .hostsFailed
+    case .activationFailed, .rollbackFailed: return .activationFailed
+    case .rolledBack: return .rolledBack
+    // Never the only failure: it happens because another host failed, whose code wins.
+    case .notActivated: return .hostsFailed
     }
   }
 
@@ -44,7 +58,18 @@ public enum HostFailure: Error, Sendable {
     case .configuration: return "configuration"
     case .buildFailed(let run): return "build-\(run.state.rawValue)"
     case .nothingToResume: return "nothing-to-resume"
+    case .activationFailed: return "activation-failed"
+    case .rolledBack: return "rolled-back"
+    case .notActivated: return "not-activated"
+    case .rollbackFailed: return "rollback-failed"
     }
+  }
+
+  /// The reason alone, without what it meant for production: for messages that say that
+  /// themselves ("rolled back: …").
+  public var reason: String {
+    if case .activationFailed(let reason) = self { return reason }
+    return message(app: "", stage: "")
   }
 
   public func message(app: String, stage: String) -> String {
@@ -88,6 +113,15 @@ public enum HostFailure: Error, Sendable {
         return "build \(run.state.rawValue) (run \(run.runID))"
       }
     case .nothingToResume(let reason): return reason
+    case .activationFailed(let reason):
+      return "activation failed, production unchanged: \(reason)"
+    case .rolledBack(let reason, let restored):
+      return
+        "deployed, then rolled back: \(reason); the previous build (\(restored)) is served again"
+    case .notActivated(let reason): return "not activated, production unchanged: \(reason)"
+    case .rollbackFailed(let reason, let rollback):
+      return
+        "activation failed (\(reason)) and the rollback failed too (\(rollback)): check the host"
     }
   }
 }

@@ -42,7 +42,9 @@ public struct StagePlan: Sendable {
         root: try git.path.render(hostname: host.name, vars: host.vars),
         checkout: try git.checkout.render(hostname: host.name, vars: host.vars),
         buildFolder: try git.buildFolder.render(hostname: host.name, vars: host.vars))
-      return DeployHost(target: try resolver.target(for: host), layout: layout)
+      return DeployHost(
+        target: try resolver.target(for: host), layout: layout,
+        activation: try git.activation?.resolved(hostname: host.name, vars: host.vars))
     }
     return StagePlan(app: app, git: git, stage: stage, hosts: hosts)
   }

@@ -1,0 +1,210 @@
+import DeployKit
+import Foundation
+import Testing
+
+extension Integration {
+  /// Issue 5's acceptance: the app runs as a real container (podman, driven through its
+  /// `docker` command) serving `deploy build-api` on its mounted build folder; deploys activate
+  /// through the SSH connection, restart it, verify, and roll back.
+  @Suite(.serialized, .enabled(if: TestContainers.available))
+  struct ActivationTests {
+    static let steps = """
+            steps:
+              - name: build
+                run: ./build.sh
+      """
+
+    /// Two hosts, each with its own container and API port; the served build starts as the
+    /// explorer's classic `demo_database` from 2020.
+    struct Stage {
+      let app: GitAppFixture
+      let ports: [Int: Int]
+      let image: String
+
+      init(restart: String = "docker: \"demo-{{ inventory_hostname }}\"", health: String) throws {
+        image = try TestContainers.ensureImage()
+        var ports: [Int: Int] = [:]
+        for host in [1, 2] { ports[host] = try TestContainers.freePort() }
+        let portsCopy = ports
+        app = try GitAppFixture(
+          steps: Self.stepsText,
+          appExtra: """
+                activate:
+                  api: "127.0.0.1:{{ api_port }}"
+                  restart: {\(restart)}
+                  ready_timeout: 30s
+                health:
+            \(health)
+                keep: 3
+            """,
+          hostVars: { portsCopy[$0].map { "api_port=\($0)" } ?? "api_port=1" })
+        self.ports = ports
+        for host in [1, 2] {
+          let folder = app.buildFolder(host)
+          try sh(
+            "mkdir -p \(folder)/demo_database && printf 'build_time: 2020/12/19 23:04:48\\n'"
+              + " > \(folder)/demo_database/build_info.yml")
+          try TestContainers.run(
+            name: container(host), image: image, mounts: [(folder, "/data")],
+            command: [
+              "deploy", "build-api", "--data-folder", "/data", "--build-name", "demo_database",
+              "--listen", "127.0.0.1:\(ports[host]!)",
+            ])
+        }
+        for host in [1, 2] {
+          let port = ports[host]!
+          try #require(TestContainers.wait(timeout: 20) { isListening(port) }, "API \(host) up")
+        }
+      }
+
+      static let stepsText = ActivationTests.steps
+
+      func container(_ host: Int) -> String { "demo-" + TestHosts.hostName(host) }
+
+      /// `GET path` on host `host`'s build API, straight from here (it is our loopback too).
+      func get(_ host: Int, _ path: String) throws -> (status: Int, body: String) {
+        let port = ports[host]!
+        let result = try ChildProcess.capture(
+          ["python3", "-c", Self.fetch, "http://127.0.0.1:\(port)\(path)"], timeout: 20)
+        let lines = result.stdout.split(separator: "\n", maxSplits: 1).map(String.init)
+        let body = lines.count > 1 ? lines[1] : ""
+        return (Int(lines.first ?? "") ?? 0, body.trimmingCharacters(in: .whitespacesAndNewlines))
+      }
+
+      static let fetch = """
+        import sys, urllib.request, urllib.error
+        try:
+            r = urllib.request.urlopen(sys.argv[1], timeout=10); print(r.status); print(r.read().decode())
+        except urllib.error.HTTPError as e:
+            print(e.code); print(e.read().decode())
+        """
+
+      func servedBuildTime(_ host: Int) throws -> String? {
+        let answer = try get(host, "/api/v1/build/current")
+        let object =
+          try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]
+        return object?["build_time"] as? String
+      }
+
+      func buildTime(_ host: Int, run: String) -> String? {
+        app.read(app.buildFolder(host) + "/\(run)/build_info.yml")?
+          .firstMatch(of: /build_time: (.+)/).map { String($0.1) }
+      }
+
+      func remove() {
+        for host in [1, 2] { TestContainers.remove(name: container(host)) }
+        app.remove()
+      }
+    }
+
+    static let greenStatus = """
+                http: "http://127.0.0.1:{{ api_port }}/api/v1/build/status"
+                contains: green
+                retries: 3
+                interval: 1s
+      """
+
+    /// 1. v2 is built, swapped in through the build API, the container restarts (new PID), and
+    /// the API then serves v2's build_time; the journal says so. 3. rollback from an empty
+    /// ledger goes back to the build served before, and is recorded.
+    @Test func deployActivatesAndRollbackGoesBack() throws {
+      let stage = try Stage(health: Self.greenStatus)
+      defer { stage.remove() }
+      let pids = try [1, 2].map { try TestContainers.pid(name: stage.container($0)) }
+      let result = try stage.app.deploy(["demo-app", "test", "v2"])
+      #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+      #expect(
+        result.stdout.contains("build API: {\"message\":\"Build updated\"}"), "\(result.stdout)")
+      #expect(result.stdout.contains("restarted (docker restart demo-host01)"))
+      let run = try #require(result.stdout.firstMatch(of: /\d{8}T\d{6}Z-[0-9a-f]{6}/)?.output)
+      for host in [1, 2] {
+        let expected = try #require(stage.buildTime(host, run: String(run)))
+        #expect(try stage.servedBuildTime(host) == expected)
+        #expect(try TestContainers.pid(name: stage.container(host)) != pids[host - 1])
+        let journal = Journal.parse(
+          stage.app.read(stage.app.root(host) + "/.deploy/journal.jsonl") ?? "")
+        #expect(journal.entries.last?.outcome == .succeeded)
+        #expect(journal.entries.last?.message?.contains("activated build_time \(expected)") == true)
+      }
+
+      try FileManager.default.removeItem(atPath: stage.app.ledger)
+      let back = try stage.app.deploy(["rollback", "demo-app", "test"])
+      #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+      #expect(back.stdout.contains("rollback verified"))
+      for host in [1, 2] {
+        #expect(try stage.servedBuildTime(host) == "2020/12/19 23:04:48")
+      }
+      let history = try stage.app.deploy(["history", "--json"])
+      let runs = try #require(
+        try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])
+      #expect(runs.first?["kind"] as? String == "rollback", "\(history.stdout)")
+      #expect(runs.first?["outcome"] as? String == "succeeded")
+      #expect(runs.count == 2)
+    }
+
+    /// 2. A health check that fails for v3: both hosts end serving v2 again, verified; the exit
+    /// code is "rolled back"; history shows v3 rolled back.
+    @Test func aFailingHealthCheckRollsBack() throws {
+      let stage = try Stage(
+        health: """
+                  http: "http://127.0.0.1:{{ api_port }}/api/v1/build/current"
+                  contains: "\\"version\\":\\"v2\\""
+                  retries: 2
+                  interval: 1s
+          """)
+      defer { stage.remove() }
+      let good = try stage.app.deploy(["demo-app", "test", "v2"])
+      #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+      let goodRun = try #require(good.stdout.firstMatch(of: /\d{8}T\d{6}Z-[0-9a-f]{6}/)?.output)
+      try stage.app.tag("v3")
+      Thread.sleep(forTimeInterval: 1)  // a later build_time than v2's
+      let bad = try stage.app.deploy(["demo-app", "test", "v3"])
+      #expect(bad.status == ExitStatus.rolledBack.rawValue, "\(bad.stdout)\(bad.stderr)")
+      #expect(bad.stdout.contains("health check failed 2 times"), "\(bad.stdout)")
+      #expect(bad.stdout.contains("deployed, then rolled back"))
+      // Activation goes host by host (batch 1): host02 was never touched.
+      #expect(bad.stdout.contains("1 not-activated, 1 rolled-back"), "\(bad.stdout)")
+      for host in [1, 2] {
+        #expect(try stage.servedBuildTime(host) == stage.buildTime(host, run: String(goodRun)))
+      }
+      // The bad build no longer counts as newer, so an update does not bring it back.
+      #expect(try stage.get(1, "/api/v1/build/new_build_available").body == "[false,null]")
+      let history = try stage.app.deploy(["history", "--json"])
+      let runs = try #require(
+        try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])
+      #expect(runs.first?["version"] as? String == "v3")
+      #expect(runs.first?["outcome"] as? String == "rolled-back", "\(history.stdout)")
+    }
+
+    /// A build API that cannot be reached: no restart, production untouched, exit 8.
+    @Test func anUnreachableBuildAPILeavesProductionAlone() throws {
+      let stage = try Stage(health: Self.greenStatus)
+      defer { stage.remove() }
+      TestContainers.remove(name: stage.container(1))
+      let result = try stage.app.deploy(["demo-app", "test", "v2", "-l", "host01"])
+      #expect(result.status == ExitStatus.activationFailed.rawValue, "\(result.stdout)")
+      #expect(result.stdout.contains("activation failed, production unchanged: build API"))
+      #expect(result.stdout.contains("could not connect"))
+      #expect(!result.stdout.contains("restarted"))
+      #expect(
+        stage.app.read(stage.app.buildFolder(1) + "/demo_database/build_info.yml")
+          == "build_time: 2020/12/19 23:04:48\n")
+    }
+
+    /// A restart that fails once: the previous build comes back and is verified (exit 7).
+    @Test func aFailingRestartRollsBack() throws {
+      let marker = NSTemporaryDirectory() + "deploy-restart-" + UUID().uuidString
+      defer { try? FileManager.default.removeItem(atPath: marker) }
+      let stage = try Stage(
+        restart:
+          "command: \"if [ -e \(marker) ]; then docker restart demo-{{ inventory_hostname }};"
+          + " else touch \(marker); exit 1; fi\"",
+        health: Self.greenStatus)
+      defer { stage.remove() }
+      let result = try stage.app.deploy(["demo-app", "test", "v2", "-l", "host01"])
+      #expect(result.status == ExitStatus.rolledBack.rawValue, "\(result.stdout)\(result.stderr)")
+      #expect(result.stdout.contains("rolling back"), "\(result.stdout)")
+      #expect(try stage.servedBuildTime(1) == "2020/12/19 23:04:48")
+    }
+  }
+}
