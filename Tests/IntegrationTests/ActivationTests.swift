@@ -208,3 +208,121 @@ extension Integration {
     }
   }
 }
+
+extension Integration.ActivationTests {
+  /// The symlink strategy: each build in its own folder, `current` switched by rename; a failing
+  /// health check switches it back; `keep` prunes old builds but never the served one;
+  /// `rollback --to VERSION` brings back any build still there.
+  @Test func symlinkReleasesSwitchRollBackAndPrune() throws {
+    let app = try GitAppFixture(
+      steps: Self.steps,
+      appExtra: """
+            activate:
+              strategy: symlink
+              restart: {command: "true"}
+            health:
+              command: "grep -qv v3 $(readlink -f {{ app_root }}/build/current)/data.txt"
+              retries: 1
+            keep: 2
+        """,
+      hostVars: { "app_root=" + NSTemporaryDirectory() + "placeholder-\($0)" })
+    defer { app.remove() }
+    // The health command reads the host's own folder: point app_root at it.
+    var yaml = try String(contentsOfFile: app.projectFile, encoding: .utf8)
+    yaml = yaml.replacingOccurrences(
+      of: "{{ app_root }}", with: app.directory + "/hosts/{{ inventory_hostname }}/demo-app")
+    try yaml.write(toFile: app.projectFile, atomically: true, encoding: .utf8)
+
+    func current() -> String? {
+      try? FileManager.default.destinationOfSymbolicLink(atPath: app.buildFolder(1) + "/current")
+    }
+    func runID(_ output: String) -> String? {
+      output.firstMatch(of: /\d{8}T\d{6}Z-[0-9a-f]{6}/).map { String($0.output) }
+    }
+    let first = try app.deploy(["demo-app", "test", "v1", "-l", "host01"])
+    #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+    let v1 = try #require(runID(first.stdout))
+    #expect(current() == v1)
+    Thread.sleep(forTimeInterval: 1)
+    let second = try app.deploy(["demo-app", "test", "v2", "-l", "host01"])
+    #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+    let v2 = try #require(runID(second.stdout))
+    #expect(current() == v2)
+    #expect(second.stdout.contains("current -> \(v2) (was \(v1))"))
+
+    try app.tag("v3")
+    Thread.sleep(forTimeInterval: 1)
+    let third = try app.deploy(["demo-app", "test", "v3", "-l", "host01"])
+    #expect(third.status == ExitStatus.rolledBack.rawValue, "\(third.stdout)\(third.stderr)")
+    #expect(current() == v2, "current is back on v2")
+
+    // keep: 2 — three builds exist now (v1, v2, v3); a successful activation prunes to two,
+    // never the served one.
+    let back = try app.deploy(["rollback", "demo-app", "test", "--to", "v1", "-l", "host01"])
+    #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+    #expect(current() == v1)
+    let again = try app.deploy(["demo-app", "test", "v2", "-l", "host01"])
+    #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+    #expect(again.stdout.contains("removed"), "\(again.stdout)")
+    let builds = try FileManager.default.contentsOfDirectory(atPath: app.buildFolder(1))
+      .filter { $0 != "current" }
+      .filter {
+        FileManager.default.fileExists(atPath: app.buildFolder(1) + "/\($0)/build_info.yml")
+      }
+    #expect(builds.count == 2, "\(builds)")
+    #expect(builds.contains(try #require(current())))
+  }
+
+  /// A detached build from CI, activated later by a second `deploy` with the run id.
+  @Test func aDetachedBuildIsActivatedLater() throws {
+    let stage = try Stage(health: Self.greenStatus)
+    defer { stage.remove() }
+    let started = try stage.app.deploy(["demo-app", "test", "v2", "--detach", "-l", "host01"])
+    #expect(started.status == 0, "\(started.stdout)\(started.stderr)")
+    #expect(!started.stdout.contains("restarted"), "detached: no activation yet")
+    let run = try #require(started.stdout.firstMatch(of: /\d{8}T\d{6}Z-[0-9a-f]{6}/)?.output)
+    let followed = try stage.app.deploy([
+      "logs", "demo-app", "test", String(run), "-l", "host01", "--follow",
+    ])
+    #expect(followed.status == 0)
+    #expect(try stage.servedBuildTime(1) == "2020/12/19 23:04:48")
+    let activated = try stage.app.deploy([
+      "demo-app", "test", "--activate", String(run), "-l", "host01",
+    ])
+    #expect(activated.status == 0, "\(activated.stdout)\(activated.stderr)")
+    #expect(try stage.servedBuildTime(1) == stage.buildTime(1, run: String(run)))
+  }
+
+  /// A build API that answers 500: no restart, the served build untouched, exit 8.
+  @Test func aBuildAPIErrorLeavesProductionAlone() throws {
+    let stage = try Stage(health: Self.greenStatus)
+    defer { stage.remove() }
+    TestContainers.remove(name: stage.container(1))
+    let port = stage.ports[1]!
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    server.arguments = [
+      "-c",
+      """
+      import http.server
+      class H(http.server.BaseHTTPRequestHandler):
+          def do_GET(self):
+              self.send_response(500); self.end_headers(); self.wfile.write(b"Internal Server Error")
+      http.server.HTTPServer(("127.0.0.1", \(port)), H).serve_forever()
+      """,
+    ]
+    try server.run()
+    defer {
+      kill(server.processIdentifier, SIGKILL)
+      server.waitUntilExit()
+    }
+    try #require(TestContainers.wait(timeout: 10) { isListening(port) })
+    let result = try stage.app.deploy(["demo-app", "test", "v2", "-l", "host01"])
+    #expect(result.status == ExitStatus.activationFailed.rawValue, "\(result.stdout)")
+    #expect(result.stdout.contains("build API answered HTTP 500"), "\(result.stdout)")
+    #expect(!result.stdout.contains("restarted"))
+    #expect(
+      stage.app.read(stage.app.buildFolder(1) + "/demo_database/build_info.yml")
+        == "build_time: 2020/12/19 23:04:48\n")
+  }
+}

@@ -62,6 +62,10 @@ public struct ActivationConfig: Sendable, Hashable {
     if let restart {
       config.restart = try restart.resolved(hostname: hostname, vars: vars)
     }
+    if let health, case .command(let command) = health.probe {
+      config.health?.probe = .command(
+        try PathTemplate(command).renderText(hostname: hostname, vars: vars))
+    }
     if let health, case .http(let url, let status, let contains) = health.probe {
       let rendered = try url.renderText(hostname: hostname, vars: vars)
       guard HealthCheck.parse(url: rendered) != nil else {
