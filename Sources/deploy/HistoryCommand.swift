@@ -102,11 +102,13 @@ struct HistoryCommand: ParsableCommand {
   private func table(_ runs: [HistoryRun]) -> String {
     guard !runs.isEmpty else { return "no deployments recorded\n" }
     let out = Terminal.standardOutput
-    let header = ["RUN", "APP", "STAGE", "VERSION", "COMMIT", "OUTCOME", "HOSTS", "BY", "STARTED"]
+    let header = [
+      "RUN", "APP", "STAGE", "KIND", "VERSION", "COMMIT", "OUTCOME", "HOSTS", "BY", "STARTED",
+    ]
     let rows = runs.map { run -> [String] in
       let ok = run.hosts.filter { $0.outcome == .succeeded }.count
       return [
-        run.runID, run.app, run.stage, run.version, String((run.commit ?? "").prefix(8)),
+        run.runID, run.app, run.stage, run.kind, run.version, String((run.commit ?? "").prefix(8)),
         run.outcome.rawValue, "\(ok)/\(run.hosts.count)", run.user, Timestamp.utc(run.startedAt),
       ]
     }
@@ -122,11 +124,11 @@ struct HistoryCommand: ParsableCommand {
       let color: Terminal.Color =
         run.outcome == .succeeded ? .green : run.outcome == .running ? .blue : .red
       var cells = row
-      cells[5] = cells[5].padding(toLength: widths[5], withPad: " ", startingAt: 0)
+      cells[6] = cells[6].padding(toLength: widths[6], withPad: " ", startingAt: 0)
       let line = render(row)
       text +=
         out.colored
-        ? line.replacingOccurrences(of: cells[5], with: out.paint(cells[5], color)) : line
+        ? line.replacingOccurrences(of: cells[6], with: out.paint(cells[6], color)) : line
     }
     return text
   }

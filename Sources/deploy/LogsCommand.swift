@@ -43,7 +43,7 @@ struct LogsCommand: ParsableCommand {
         let listing = try runScript(
           BuildCommands.listRuns(layout, runID: wanted), on: connection, what: "listing runs")
         guard let run = RunRecord.parse(listing).first else {
-          throw .nothingToResume(
+          throw .nothingToDo(
             wanted.map { "no run \($0) on this host" } ?? "no runs of this app on this host")
         }
         let command = RemoteCommand(

@@ -271,12 +271,12 @@ public final class GitDeployment: Sendable {
     guard let connection = work.connection else { return }
     do throws(HostFailure) {
       guard request.config.activation != nil else {
-        throw .nothingToResume("\(request.app) has no 'activate:' in the project file")
+        throw .nothingToDo("\(request.app) has no 'activate:' in the project file")
       }
       let listing = try capture(
         connection, BuildCommands.listRuns(work.host.layout, runID: runID), what: "listing runs")
       guard let run = RunRecord.parse(listing.stdoutText).first else {
-        throw .nothingToResume("no run \(runID) of \(request.app) on this host")
+        throw .nothingToDo("no run \(runID) of \(request.app) on this host")
       }
       work.result.runID = run.runID
       work.result.attempt = run.attempt
@@ -387,7 +387,7 @@ public final class GitDeployment: Sendable {
       guard let activation = work.host.activation ?? request.config.activation,
         let activator = activator(for: work, connection: connection, events: events)
       else {
-        throw .nothingToResume("\(request.app) has no 'activate:' in the project file")
+        throw .nothingToDo("\(request.app) has no 'activate:' in the project file")
       }
       let builds = BuildFolderListing.parse(
         try capture(connection, BuildCommands.listBuilds(layout), what: "listing builds")
@@ -398,7 +398,14 @@ public final class GitDeployment: Sendable {
       switch target {
       case .previous:
         if activation.strategy == .explorer, let name = request.config.buildName {
-          chosen = builds.builds.first { $0.folder == name + ".save" }
+          // The rollback copy; without one (it was already put back), the newest build older
+          // than the served one.
+          let served = builds.builds.first { $0.folder == name }?.buildTime ?? "~"
+          chosen =
+            builds.builds.first { $0.folder == name + ".save" }
+            ?? builds.builds.filter {
+              !$0.folder.hasPrefix(name) && ($0.buildTime ?? "") < served
+            }.max { ($0.buildTime ?? "") < ($1.buildTime ?? "") }
         } else {
           let current = try capture(
             connection, "readlink \(ShellQuote.word(layout.buildFolder + "/current")) || true",
@@ -420,7 +427,7 @@ public final class GitDeployment: Sendable {
       }
       guard let chosen else {
         let available = builds.builds.map { "\($0.folder) (\($0.info["version"] ?? "?"))" }
-        throw .nothingToResume(
+        throw .nothingToDo(
           "no such build on this host to roll back to; builds here: "
             + (available.isEmpty ? "none" : available.joined(separator: ", ")))
       }
@@ -443,7 +450,7 @@ public final class GitDeployment: Sendable {
       do throws(HostFailure) {
         try activator.rollBack(toBuildTime: chosen.buildTime) { () throws(HostFailure) in
           switch (activation.strategy, target) {
-          case (.explorer, .previous):
+          case (.explorer, .previous) where chosen.folder.hasSuffix(".save"):
             let name = request.config.buildName ?? ""
             _ = try activator.run(
               ActivationCommands.restoreSave(buildFolder: layout.buildFolder, served: name),
@@ -594,13 +601,13 @@ public final class GitDeployment: Sendable {
     let listing = try capture(
       connection, BuildCommands.listRuns(layout, runID: runID), what: "listing runs")
     guard let run = RunRecord.parse(listing.stdoutText).first else {
-      throw .nothingToResume(
+      throw .nothingToDo(
         runID.map { "no run \($0) of \(request.app) on this host" }
           ?? "no earlier run of \(request.app) on this host to resume")
     }
     switch run.state {
     case .succeeded:
-      throw .nothingToResume("run \(run.runID) succeeded: nothing to resume")
+      throw .nothingToDo("run \(run.runID) succeeded: nothing to resume")
     case .running:
       throw .buildRunning(runID: run.runID)
     case .failed, .interrupted, .lost:

@@ -19,8 +19,8 @@ public enum HostFailure: Error, Sendable {
   case configuration(DeployError)
   /// The build ran and a step failed (or it was stopped, or its runner vanished).
   case buildFailed(RunRecord)
-  /// `--resume` found nothing to resume.
-  case nothingToResume(String)
+  /// Nothing to resume, activate or roll back to; says why.
+  case nothingToDo(String)
   /// The build could not be swapped in (the build API answered an error or nothing); the served
   /// build is the one served before.
   case activationFailed(String)
@@ -37,7 +37,7 @@ public enum HostFailure: Error, Sendable {
     case .ssh(let error): return error.exitStatus
     case .lockHeld, .notStarted: return .lockHeld
     case .configuration: return .usage
-    case .buildRunning, .foreignBuildLock, .command, .buildFailed, .nothingToResume:
+    case .buildRunning, .foreignBuildLock, .command, .buildFailed, .nothingToDo:
       return .hostsFailed
     case .activationFailed, .rollbackFailed: return .activationFailed
     case .rolledBack: return .rolledBack
@@ -57,7 +57,7 @@ public enum HostFailure: Error, Sendable {
     case .command: return "command-failed"
     case .configuration: return "configuration"
     case .buildFailed(let run): return "build-\(run.state.rawValue)"
-    case .nothingToResume: return "nothing-to-resume"
+    case .nothingToDo: return "nothing-to-do"
     case .activationFailed: return "activation-failed"
     case .rolledBack: return "rolled-back"
     case .notActivated: return "not-activated"
@@ -112,7 +112,7 @@ public enum HostFailure: Error, Sendable {
       case .running, .succeeded:
         return "build \(run.state.rawValue) (run \(run.runID))"
       }
-    case .nothingToResume(let reason): return reason
+    case .nothingToDo(let reason): return reason
     case .activationFailed(let reason):
       return "activation failed, production unchanged: \(reason)"
     case .rolledBack(let reason, let restored):
