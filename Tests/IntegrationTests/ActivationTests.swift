@@ -274,8 +274,10 @@ extension Integration.ActivationTests {
   }
 
   /// A detached build from CI, activated later by a second `deploy` with the run id.
+  /// (Restarted with `podman restart`, the other first-class container kind.)
   @Test func aDetachedBuildIsActivatedLater() throws {
-    let stage = try Stage(health: Self.greenStatus)
+    let stage = try Stage(
+      restart: "podman: \"demo-{{ inventory_hostname }}\"", health: Self.greenStatus)
     defer { stage.remove() }
     let started = try stage.app.deploy(["demo-app", "test", "v2", "--detach", "-l", "host01"])
     #expect(started.status == 0, "\(started.stdout)\(started.stderr)")
