@@ -43,7 +43,7 @@ struct BuildsCommand: ParsableCommand {
           lock: LockCommands.parse(lock), runs: RunRecord.parse(runs),
           folder: BuildFolderListing.parse(builds))
       }
-      let buildName = context.plan.git.buildName
+      let buildName = try context.plan.git().buildName
       if connection.json {
         for (host, result) in results {
           Terminal.standardOutput.write(

@@ -16,8 +16,8 @@ struct DeployAppCommand: ParsableCommand {
       first step that did not complete.
       """)
 
-  @Argument(help: "The app, as named in the project file.")
-  var app: String
+  @Argument(help: "The app, as named in the project file; without it, the status table.")
+  var app: String?
 
   @Argument(help: "The stage (an inventory group); default: the app's first stage.")
   var stage: String?
@@ -53,6 +53,7 @@ struct DeployAppCommand: ParsableCommand {
 
   func run() throws {
     try withExitStatus {
+      guard let app else { return try showStatus(project: project, connection: connection) }
       let lockWaitSeconds = try lockWait.map { text throws(DeployError) -> Double in
         guard let seconds = DurationParser.seconds(text), seconds >= 0 else {
           throw .usage("--lock-wait: \(String(reflecting: text)) is not a duration (30s, 5m, 1h)")
@@ -71,8 +72,6 @@ struct DeployAppCommand: ParsableCommand {
         } else {
           resumeTarget = .latest
         }
-      } else if let version {
-        try GitCommands.validateRef(version)
       }
       if let activateRun {
         guard RunID.isValid(activateRun) else {
@@ -88,8 +87,24 @@ struct DeployAppCommand: ParsableCommand {
       let plan = try StagePlan.resolve(
         project: projectFile, inventory: inventory, appName: app, stage: stage,
         resolver: resolver, limit: limit)
+      if case .apt(let apt) = plan.app.kind {
+        guard !resume, !detach, activateRun == nil else {
+          throw DeployError.usage("--resume, --detach and --activate are for git apps")
+        }
+        if let version, DebianVersion(version) == nil {
+          throw DeployError.unsafeValue(
+            what: "Debian version", value: version,
+            reason: "not a Debian version (digits, letters, . + - ~ : only)")
+        }
+        let request = AptDeployRequest(
+          app: plan.app.name, config: apt, stage: plan.stage, version: version,
+          lockWait: lockWaitSeconds ?? 0)
+        return try runAptDeployment(
+          request, plan: plan, project: projectFile, connection: connection)
+      }
+      if !resume, let version { try GitCommands.validateRef(version) }
       var request = GitDeployRequest(
-        app: plan.app.name, config: plan.git, stage: plan.stage,
+        app: plan.app.name, config: try plan.git(), stage: plan.stage,
         version: resume ? nil : version, resume: resumeTarget, detach: detach,
         lockWait: lockWaitSeconds ?? 0, detachMethod: runner)
       if let activateRun { request.mode = .activate(runID: activateRun) }
@@ -123,16 +138,14 @@ func runDeployment(
   renderer.starting(request: request, hosts: plan.hosts, runID: deployment.runID)
   let results = deployment.run(events: renderer)
   interrupts.disarm()
-  recordInLedger(results, project: projectFile, renderer: renderer)
+  recordInLedger(results, project: projectFile)
   renderer.summary(results, request: request, duration: MonotonicClock.now - started)
   return ExitStatus.combining(results.map(\.exitStatus))
 }
 
 /// The ledger is an index: failing to write it loses nothing (the host journals have it all),
 /// so it is a warning, not a failure.
-private func recordInLedger(
-  _ results: [HostDeployResult], project: ProjectFile, renderer: any DeployRenderer
-) {
+func recordInLedger(_ results: [HostDeployResult], project: ProjectFile) {
   let entries = results.flatMap(\.journal)
   guard !entries.isEmpty else { return }
   do {

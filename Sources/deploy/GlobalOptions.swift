@@ -96,7 +96,11 @@ struct ProjectOptions: ParsableArguments {
   func load(_ connection: ConnectionOptions) throws(DeployError) -> (ProjectFile, Inventory) {
     let project = try loadProject()
     let inventory: Inventory
-    if let path = connection.inventory ?? project.inventoryPath ?? environment("DEPLOY_INVENTORY") {
+    if connection.inventory == nil, let inline = project.inlineInventory {
+      inventory = inline
+    } else if let path =
+      connection.inventory ?? project.inventoryPath ?? environment("DEPLOY_INVENTORY")
+    {
       inventory = try Inventory.load(path: path)
     } else {
       throw .usage("\(project.path) names no inventory: add `inventory:` or pass -i FILE")

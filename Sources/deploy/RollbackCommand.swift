@@ -51,7 +51,7 @@ struct RollbackCommand: ParsableCommand {
         project: projectFile, inventory: inventory, appName: app, stage: stage,
         resolver: resolver, limit: limit)
       var request = GitDeployRequest(
-        app: plan.app.name, config: plan.git, stage: plan.stage, version: target,
+        app: plan.app.name, config: try plan.git(), stage: plan.stage, version: target,
         lockWait: wait ?? 0)
       request.mode = .rollback(to)
       return runDeployment(request, plan: plan, project: projectFile, connection: connection)

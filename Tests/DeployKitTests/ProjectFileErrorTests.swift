@@ -109,12 +109,15 @@ struct ProjectFileErrorTests {
       message: "expected app 'web' to be a mapping, found 'git'"),
     .init(
       name: "missing kind", text: "stages: [a]\napps:\n  web:\n    path: /srv/web\n", line: 3,
-      column: 3, message: "app 'web' is missing required key 'kind' (expected 'git')"),
+      column: 3, message: "app 'web' is missing required key 'kind' (expected 'git' or 'apt')"),
     .init(
-      name: "apt is not there yet", text: "stages: [a]\napps:\n  web: {kind: apt}\n", line: 3,
+      name: "unknown kind", text: "stages: [a]\napps:\n  web: {kind: rpm}\n", line: 3,
       column: 15,
-      message:
-        "unknown kind 'apt' for app 'web' (apt apps are not supported yet); expected one of: git"
+      message: "unknown kind 'rpm' for app 'web'; expected one of: git, apt"
+    ),
+    .init(
+      name: "bad package name", text: "stages: [a]\napps:\n  web: {kind: apt, package: Web_1}\n",
+      line: 3, column: 29, message: "'Web_1' is not a Debian package name"
     ),
     .init(
       name: "missing repository", text: "stages: [a]\napps:\n  web:\n    kind: git\n", line: 3,

@@ -127,6 +127,16 @@ extension Integration {
         #expect(journal.entries.last?.message?.contains("activated build_time \(expected)") == true)
       }
 
+      // The status table shows what test serves now; prod has nothing yet.
+      let status = try stage.app.deploy(["status", "--json"])
+      let rows = try #require(
+        try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+      let stages = try #require(rows.first?["stages"] as? [[String: Any]])
+      #expect((stages.first?["version"] as? String)?.hasPrefix("v2 · ") == true, "\(status.stdout)")
+      #expect(stages.last?["version"] is NSNull)
+      let plain = try stage.app.deploy([])
+      #expect(plain.stdout.contains("demo-app  (git)"), "\(plain.stdout)\(plain.stderr)")
+
       try FileManager.default.removeItem(atPath: stage.app.ledger)
       let back = try stage.app.deploy(["rollback", "demo-app", "test"])
       #expect(back.status == 0, "\(back.stdout)\(back.stderr)")

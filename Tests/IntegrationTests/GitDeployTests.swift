@@ -37,6 +37,7 @@ extension Integration {
       }
       #expect(!app.exists(app.buildFolder(3)), "prod was not touched")
 
+      Thread.sleep(forTimeInterval: 1)  // history orders by start second
       let second = try app.deploy(["demo-app", "test", "v2"])
       #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
       let secondRun = try #require(findRunID(in: second.stdout))
@@ -204,6 +205,7 @@ extension Integration {
       let lock = app.root(1) + "/.deploy/lock"
       let first = try app.start(["demo-app", "test"])
       try app.waitFor("the first deploy's lock") { app.exists(lock + "/owner.json") }
+      Thread.sleep(forTimeInterval: 1)  // history orders by start second
       let second = try app.deploy(["demo-app", "test", "v2"])
       #expect(second.status == ExitStatus.lockHeld.rawValue, "\(second.stdout)\(second.stderr)")
       #expect(second.stdout.contains("locked by "), "\(second.stdout)")

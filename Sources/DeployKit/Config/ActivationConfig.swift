@@ -9,6 +9,8 @@ public struct ActivationConfig: Sendable, Hashable {
     case explorer
     /// Each build in its own folder; an atomic switch of the `current` link in the build folder.
     case symlink
+    /// Nothing to swap: the package manager put the new version in place (apt apps).
+    case package
   }
 
   public var strategy: Strategy

@@ -26,6 +26,10 @@ extension ProjectFile {
             _ = try template.render(hostname: host.name, vars: host.vars)
           }
         }
+      case .apt(let apt):
+        for host in inventory.hosts where host.groups.contains(where: appStages.contains) {
+          _ = try apt.path.render(hostname: host.name, vars: host.vars)
+        }
       }
     }
   }

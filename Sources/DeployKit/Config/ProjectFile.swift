@@ -21,9 +21,16 @@ public struct ProjectFile: Sendable {
   public var apps: [AppConfig]
   /// Where each of `stages` was written, for errors found later against the inventory.
   var stageLocations: [String: SourceLocation]
+  /// The inventory a `deployer.ini` defines by itself (its `[stage:NAME] hosts = …`).
+  public var inlineInventory: Inventory?
+  /// Stages usable by name but outside the promotion order (a `deployer.ini` `[stage:NAME]`
+  /// missing from `stages`).
+  public var extraStages: [String] = []
+  /// `badges_path` of a `deployer.ini`: where `deploy badges` writes by default.
+  public var badgesPath: String?
 
   /// The names looked for in each folder, in this order.
-  public static let fileNames = ["deploy.yml", "deploy.yaml"]
+  public static let fileNames = ["deploy.yml", "deploy.yaml", "deployer.ini"]
 
   public func app(named name: String) -> AppConfig? {
     apps.first { $0.name == name }
@@ -60,6 +67,7 @@ public struct ProjectFile: Sendable {
   /// Parses project file text as if read from `path` (made absolute against the current
   /// directory for `path` and `directory`; used as given in error locations).
   public static func parse(_ text: String, path: String) throws(DeployError) -> ProjectFile {
-    try ProjectFileParser(file: path).parse(text)
+    if path.hasSuffix(".ini") { return try DeployerINI.parse(text, path: path) }
+    return try ProjectFileParser(file: path).parse(text)
   }
 }

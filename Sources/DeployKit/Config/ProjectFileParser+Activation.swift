@@ -60,7 +60,7 @@ extension ProjectFileParser {
     app.activation = activation
   }
 
-  private func restartMethod(_ node: Node) throws(DeployError) -> RestartMethod {
+  func restartMethod(_ node: Node) throws(DeployError) -> RestartMethod {
     let expected = "one of docker: NAME, podman: NAME, systemd: UNIT or command: CMD"
     let fields = try reader.fields(node, of: "'restart' (\(expected))", allowed: Self.restartKeys)
     guard fields.entries.count == 1, let entry = fields.entries.first else {
@@ -86,7 +86,7 @@ extension ProjectFileParser {
     }
   }
 
-  private func healthCheck(_ node: Node) throws(DeployError) -> HealthCheck {
+  func healthCheck(_ node: Node) throws(DeployError) -> HealthCheck {
     let fields = try reader.fields(node, of: "'health'", allowed: Self.healthKeys)
     let probe: HealthCheck.Probe
     switch (fields["http"], fields["command"]) {
@@ -133,5 +133,44 @@ extension ProjectFileParser {
     else { throw reader.mismatch(node, expected: expected) }
     let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
     return (host, port)
+  }
+}
+
+/// The `kind: apt` app.
+extension ProjectFileParser {
+  static let aptAppKeys = [
+    "kind", "package", "path", "stages", "restart", "health", "ready_timeout", "update_timeout",
+    "install_timeout",
+  ]
+
+  func aptApp(name: String, fields: YAMLSchemaReader.Fields) throws(DeployError) -> AptAppConfig {
+    var package = name
+    if let node = fields["package"] {
+      package = try reader.string(node, expected: "a Debian package name for 'package'")
+    }
+    guard AptAppConfig.isPackageName(package) else {
+      throw .configuration(
+        reader.location(fields["package"] ?? fields.node),
+        "'\(package)' is not a Debian package name (lower case letters, digits, + - .)")
+    }
+    var app = AptAppConfig(package: package)
+    if let node = fields["path"] {
+      let text = try reader.string(node, expected: "an absolute path on the host for 'path'")
+      let template = PathTemplate(text, location: reader.location(node))
+      try template.check()
+      app.path = template
+    }
+    if let node = fields["restart"] { app.activation.restart = try restartMethod(node) }
+    if let node = fields["health"] { app.activation.health = try healthCheck(node) }
+    if let node = fields["ready_timeout"] {
+      app.activation.readyTimeout = try reader.duration(node, expected: "'ready_timeout'")
+    }
+    if let node = fields["update_timeout"] {
+      app.updateTimeout = try reader.duration(node, expected: "'update_timeout'")
+    }
+    if let node = fields["install_timeout"] {
+      app.installTimeout = try reader.duration(node, expected: "'install_timeout'")
+    }
+    return app
   }
 }

@@ -105,7 +105,7 @@ struct ProjectFileParser {
     return value
   }
 
-  private static let appKinds = ["git"]
+  private static let appKinds = ["git", "apt"]
 
   private func app(
     _ entry: YAMLSchemaReader.Fields.Entry, stages: [String]
@@ -121,9 +121,9 @@ struct ProjectFileParser {
     let body = try reader.entries(entry.value, expected: "app '\(name)' to be a mapping")
     guard let kindNode = body["kind"] else {
       throw .configuration(
-        location, "app '\(name)' is missing required key 'kind' (expected 'git')")
+        location, "app '\(name)' is missing required key 'kind' (expected 'git' or 'apt')")
     }
-    let kind = try reader.string(kindNode, expected: "an app kind ('git') for 'kind'")
+    let kind = try reader.string(kindNode, expected: "an app kind ('git' or 'apt') for 'kind'")
     switch kind {
     case "git":
       let fields = try reader.fields(
@@ -135,11 +135,19 @@ struct ProjectFileParser {
         (app.stages, app.stageLocations) = try stageList(node, of: "app '\(name)'", within: stages)
       }
       return app
+    case "apt":
+      let fields = try reader.fields(
+        entry.value, of: "app '\(name)'", allowed: ProjectFileParser.aptAppKeys)
+      var app = AppConfig(
+        name: name, location: location, kind: .apt(try aptApp(name: name, fields: fields)))
+      if let node = fields["stages"] {
+        (app.stages, app.stageLocations) = try stageList(node, of: "app '\(name)'", within: stages)
+      }
+      return app
     default:
-      let later = kind == "apt" ? " (apt apps are not supported yet)" : ""
       throw .configuration(
         reader.location(kindNode),
-        "unknown kind '\(kind)' for app '\(name)'\(later); expected one of: "
+        "unknown kind '\(kind)' for app '\(name)'; expected one of: "
           + Self.appKinds.joined(separator: ", "))
     }
   }

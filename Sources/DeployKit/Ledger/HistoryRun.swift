@@ -32,8 +32,12 @@ public struct HistoryRun: Sendable, Hashable {
     for record in records {
       byRun[RunKey(runID: record.runID, app: record.app), default: []].append(record)
     }
+    // Runs started in the same second: the one still running, else the one that ended later,
+    // is the newer.
     return byRun.values.map(HistoryRun.init(records:)).sorted {
-      ($0.startedAt, $0.runID) > ($1.startedAt, $1.runID)
+      ($0.startedAt, $0.endedAt ?? Int.max, $0.runID) > (
+        $1.startedAt, $1.endedAt ?? Int.max, $1.runID
+      )
     }
   }
 

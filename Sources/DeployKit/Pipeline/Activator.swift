@@ -28,6 +28,10 @@ struct Activator {
     switch config.strategy {
     case .explorer: try activateThroughAPI(build)
     case .symlink: try activateLink(build)
+    case .package:
+      // apt has put the files in place; restart and prove it healthy.
+      try restartAndWait()
+      try checkHealth()
     }
   }
 

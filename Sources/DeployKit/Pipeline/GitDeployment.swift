@@ -171,53 +171,19 @@ public final class GitDeployment: Sendable {
       token: runID, user: who.user, origin: who.origin, app: request.app,
       stage: request.stage, version: request.version ?? request.config.ref, runID: runID,
       since: Timestamp.now)
-    let deadline = MonotonicClock.now + request.lockWait
-    var announced = false
-    while true {
-      do {
-        let command = try LockCommands.acquire(work.host.layout, owner: owner)
-        let output = try connection.capture(RemoteCommand(HostScript.sh(command), timeout: 30))
-        guard output.result.succeeded, let state = LockCommands.parse(output.stdoutText) else {
-          work.result.failure = .command(
-            what: "taking the deploy lock in \(work.host.layout.stateFolder)",
-            result: output.result, stderr: output.stderrText)
-          return
-        }
-        switch state {
-        case .acquired:
-          work.lockToken = runID
-          heldLocks.add(.init(target: work.host.target, layout: work.host.layout, token: runID))
-          events.handle(.locked(host: work.host.name))
-          return
-        case .held(let holder), .refused(let holder), .removed(let holder):
-          if MonotonicClock.now >= deadline {
-            work.result.failure = .lockHeld(holder)
-            return
-          }
-          if !announced {
-            events.handle(.waitingForLock(host: work.host.name, holder: holder))
-            announced = true
-          }
-          Thread.sleep(forTimeInterval: min(1, max(0.05, deadline - MonotonicClock.now)))
-        case .free:
-          continue
-        }
-      } catch let error as SSHError {
-        work.result.failure = .ssh(error)
-        return
-      } catch {
-        work.result.failure = .configuration(error as? DeployError ?? .usage("\(error)"))
-        return
-      }
+    do throws(HostFailure) {
+      try StageLock.acquire(
+        host: work.host, connection: connection, owner: owner, wait: request.lockWait,
+        heldLocks: heldLocks, events: events)
+      work.lockToken = runID
+    } catch {
+      work.result.failure = error
     }
   }
 
   private func unlock(_ work: Work) {
-    guard let token = work.lockToken, let connection = work.connection,
-      let command = try? LockCommands.release(work.host.layout, token: token)
-    else { return }
-    _ = try? connection.capture(RemoteCommand(HostScript.sh(command), timeout: 30))
-    heldLocks.remove(target: work.host.target, layout: work.host.layout)
+    guard let token = work.lockToken, let connection = work.connection else { return }
+    StageLock.release(host: work.host, connection: connection, token: token, heldLocks: heldLocks)
     work.lockToken = nil
   }
 
@@ -461,7 +427,7 @@ public final class GitDeployment: Sendable {
               ActivationCommands.install(
                 buildFolder: layout.buildFolder, source: chosen.folder, served: name),
               what: "installing \(chosen.folder) as \(name)", timeout: 3600)
-          case (.symlink, _):
+          case (.symlink, _), (.package, _):
             _ = try activator.run(
               ActivationCommands.switchLink(buildFolder: layout.buildFolder, to: chosen.folder),
               what: "switching current to \(chosen.folder)")
@@ -725,11 +691,7 @@ public final class GitDeployment: Sendable {
   private func appendJournal(
     _ entries: [JournalEntry], layout: HostLayout, on connection: any SSHConnection
   ) {
-    let lines = entries.map(\.jsonLine).map(ShellQuote.word).joined(separator: " ")
-    let script =
-      "mkdir -p \(ShellQuote.word(layout.stateFolder)) && printf '%s\\n' \(lines)"
-      + " >> \(ShellQuote.word(layout.journal))"
-    _ = try? connection.capture(RemoteCommand(HostScript.sh(script), timeout: 30))
+    HostJournal.append(entries, layout: layout, on: connection)
   }
 }
 

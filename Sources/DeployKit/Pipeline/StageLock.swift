@@ -1,0 +1,73 @@
+import Foundation
+
+/// Taking and giving back the deploy lock on one host, for every kind of deployment: waits up
+/// to `wait` seconds for someone else's lock (saying once whose), then fails naming the holder.
+enum StageLock {
+  static func acquire(
+    host: DeployHost, connection: any SSHConnection, owner: LockOwner, wait: Double,
+    heldLocks: HeldLocks, events: any DeployEventSink
+  ) throws(HostFailure) {
+    let deadline = MonotonicClock.now + wait
+    var announced = false
+    let command: String
+    do {
+      command = try LockCommands.acquire(host.layout, owner: owner)
+    } catch {
+      throw .configuration(error)
+    }
+    while true {
+      let output: CapturedOutput
+      do {
+        output = try connection.capture(RemoteCommand(HostScript.sh(command), timeout: 30))
+      } catch {
+        throw .ssh(error)
+      }
+      guard output.result.succeeded, let state = LockCommands.parse(output.stdoutText) else {
+        throw .command(
+          what: "taking the deploy lock in \(host.layout.stateFolder)", result: output.result,
+          stderr: output.stderrText)
+      }
+      switch state {
+      case .acquired:
+        heldLocks.add(.init(target: host.target, layout: host.layout, token: owner.token))
+        events.handle(.locked(host: host.name))
+        return
+      case .held(let holder), .refused(let holder), .removed(let holder):
+        if MonotonicClock.now >= deadline { throw .lockHeld(holder) }
+        if !announced {
+          events.handle(.waitingForLock(host: host.name, holder: holder))
+          announced = true
+        }
+        Thread.sleep(forTimeInterval: min(1, max(0.05, deadline - MonotonicClock.now)))
+      case .free:
+        continue
+      }
+    }
+  }
+
+  /// Gives the lock back if `token` took it; a failure here leaves a lock that reads as left
+  /// over, which `deploy unlock --force` clears.
+  static func release(
+    host: DeployHost, connection: any SSHConnection, token: String, heldLocks: HeldLocks
+  ) {
+    if let command = try? LockCommands.release(host.layout, token: token) {
+      _ = try? connection.capture(RemoteCommand(HostScript.sh(command), timeout: 30))
+    }
+    heldLocks.remove(target: host.target, layout: host.layout)
+  }
+}
+
+/// Appending to a host's deployment journal.
+enum HostJournal {
+  /// One `printf` per call, so each line lands whole (journal readers skip a torn line).
+  static func append(
+    _ entries: [JournalEntry], layout: HostLayout, on connection: any SSHConnection
+  ) {
+    guard !entries.isEmpty else { return }
+    let lines = entries.map(\.jsonLine).map(ShellQuote.word).joined(separator: " ")
+    let script =
+      "mkdir -p \(ShellQuote.word(layout.stateFolder)) && printf '%s\\n' \(lines)"
+      + " >> \(ShellQuote.word(layout.journal))"
+    _ = try? connection.capture(RemoteCommand(HostScript.sh(script), timeout: 30))
+  }
+}

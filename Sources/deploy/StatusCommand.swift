@@ -1,0 +1,186 @@
+import ArgumentParser
+import DeployKit
+import Foundation
+
+struct StatusCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "status",
+    abstract: "For every app, the version each stage runs (also: `deploy` with no arguments).",
+    discussion: """
+      Between adjacent stages, `>` marks a version waiting for promotion (the left stage runs \
+      a newer one) and `<!` a regression (the later stage runs a newer one than the stage \
+      before it). A stage whose hosts disagree is shown per host and flagged.
+      """)
+
+  @OptionGroup var project: ProjectOptions
+  @OptionGroup var connection: ConnectionOptions
+
+  func run() throws {
+    try withExitStatus { try showStatus(project: project, connection: connection) }
+  }
+}
+
+/// Reads what every host of every app's stages runs, and prints the table.
+func showStatus(project projectOptions: ProjectOptions, connection: ConnectionOptions)
+  throws(DeployError) -> ExitStatus
+{
+  let (project, inventory) = try projectOptions.load(connection)
+  let resolver = try SSHTargetResolver(defaults: connection.defaults(project: project))
+  // (app, stage, plan) for every app and stage, in order.
+  var plans: [(app: AppConfig, stages: [StagePlan])] = []
+  for app in project.apps {
+    var stages: [StagePlan] = []
+    for stage in app.stages(in: project) {
+      stages.append(
+        try StagePlan.resolve(
+          project: project, inventory: inventory, appName: app.name, stage: stage,
+          resolver: resolver))
+    }
+    plans.append((app, stages))
+  }
+  // One connection per host, every app's question in one command.
+  var questions: [String: (target: SSHTarget, scripts: [(key: String, script: String)])] = [:]
+  for (app, stages) in plans {
+    for plan in stages {
+      for host in plan.hosts {
+        let key = app.name + "\u{0}" + plan.stage + "\u{0}" + host.name
+        let script = versionScript(app: app, host: host)
+        questions[host.name, default: (host.target, [])].scripts.append((key, script))
+      }
+    }
+  }
+  let transport = TransportSelector()
+  let asked = questions.keys.sorted().map { questions[$0]! }
+  let answers = ParallelHosts.map(asked, forks: connection.forks(project: project)) {
+    question -> [String: (String?, String?)] in
+    do throws(SSHError) {
+      let connection = try transport.connect(question.target)
+      defer { connection.close() }
+      var result: [String: (String?, String?)] = [:]
+      for (key, script) in question.scripts {
+        let output = try connection.capture(RemoteCommand(HostScript.sh(script), timeout: 60))
+        let text = output.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        result[key] = (text.isEmpty ? nil : text, nil)
+      }
+      return result
+    } catch {
+      return Dictionary(
+        uniqueKeysWithValues: question.scripts.map {
+          ($0.key, (String?.none, String?.some(error.kind)))
+        })
+    }
+  }
+  var byKey: [String: (String?, String?)] = [:]
+  for answer in answers { byKey.merge(answer) { $1 } }
+
+  var rows: [StatusTable.Row] = []
+  for (app, stages) in plans {
+    let cells = stages.map { plan in
+      StatusTable.Cell(
+        stage: plan.stage,
+        hosts: plan.hosts.map { host in
+          let answer = byKey[app.name + "\u{0}" + plan.stage + "\u{0}" + host.name] ?? (nil, nil)
+          return (host.name, answer.0, answer.1)
+        })
+    }
+    let marks = StatusTable.marks(cells) { a, b in isNewer(a, b, kind: app.kind) }
+    rows.append(.init(app: app.name, kind: app.kind.name, cells: cells, marks: marks))
+  }
+  let table = StatusTable(rows: rows)
+  if connection.json {
+    Terminal.standardOutput.write(table.json.serialized + "\n")
+  } else {
+    Terminal.standardOutput.write(render(table))
+  }
+  let unreachable = byKey.values.contains { $0.1 != nil }
+  return unreachable ? .unreachable : .success
+}
+
+/// Prints the deployed version of `app` on a host: the installed package version, or the
+/// served git build's `version · build_time`.
+private func versionScript(app: AppConfig, host: DeployHost) -> String {
+  switch app.kind {
+  case .apt(let apt):
+    return "dpkg-query -W -f '${db:Status-Abbrev} ${Version}\\n' \(ShellQuote.word(apt.package))"
+      + " 2>/dev/null | sed -n 's/^ii *//p'"
+  case .git(let git):
+    let folder = host.layout.buildFolder
+    let served =
+      git.buildName.map { folder + "/" + $0 } ?? (folder + "/current")
+    let info = ShellQuote.word(served + "/build_info.yml")
+    return """
+      [ -f \(info) ] || exit 0
+      v=$(sed -n "s/^version: *'\\{0,1\\}\\([^']*\\)'\\{0,1\\}$/\\1/p" \(info) | head -n 1)
+      t=$(sed -n 's/^build_time: *//p' \(info) | head -n 1)
+      printf '%s · %s\\n' "${v:-?}" "$t"
+      """
+  }
+}
+
+private func isNewer(_ a: String, _ b: String, kind: AppKind) -> Bool {
+  switch kind {
+  case .apt:
+    guard let left = DebianVersion(a), let right = DebianVersion(b) else { return false }
+    return left > right
+  case .git:
+    // `version · build_time`: the later build is the newer one.
+    let time = { (text: String) in text.components(separatedBy: " · ").last ?? "" }
+    return time(a) > time(b)
+  }
+}
+
+private func render(_ table: StatusTable) -> String {
+  let out = Terminal.standardOutput
+  guard !table.rows.isEmpty else { return "no apps in the project file\n" }
+  var text = ""
+  for row in table.rows {
+    text += out.paint(row.app, .bold) + "  (\(row.kind))\n"
+    for (index, cell) in row.cells.enumerated() {
+      var line = "  " + cell.stage.padding(toLength: 8, withPad: " ", startingAt: 0) + "  "
+      if let version = cell.version {
+        line += version
+      } else if cell.hosts.allSatisfy({ $0.version == nil && $0.error == nil }) {
+        line += out.paint("-", .dim)
+      } else {
+        let parts = cell.hosts.map { "\($0.host): \($0.version ?? $0.error ?? "-")" }
+        line += out.paint("≠ ", .yellow) + parts.joined(separator: ", ")
+      }
+      if index < row.marks.count {
+        switch row.marks[index] {
+        case .pending:
+          line += "   " + out.paint("> pending promotion to \(row.cells[index + 1].stage)", .blue)
+        case .regression:
+          line += "   " + out.paint("<! \(row.cells[index + 1].stage) runs a newer version", .red)
+        case .none: break
+        }
+      }
+      text += line + "\n"
+    }
+  }
+  return text
+}
+
+extension StatusTable {
+  var json: JSONValue {
+    .array(
+      rows.map { row in
+        .object([
+          "app": .string(row.app), "kind": .string(row.kind),
+          "stages": .array(
+            row.cells.map { cell in
+              .object([
+                "stage": .string(cell.stage),
+                "version": cell.version.map(JSONValue.string) ?? .null,
+                "mixed": .bool(cell.isMixed),
+                "hosts": .object(
+                  Dictionary(
+                    uniqueKeysWithValues: cell.hosts.map {
+                      ($0.host, $0.version.map(JSONValue.string) ?? .null)
+                    })),
+              ])
+            }),
+          "marks": .array(row.marks.map { .string($0.rawValue) }),
+        ])
+      })
+  }
+}
