@@ -9,6 +9,7 @@ packages=(
   openssh-client                      # the OpenSSH transport, ssh-keygen, ssh-agent
   openssh-server                      # test hosts (scripts/testhosts.sh)
   libsqlite3-dev                      # the local ledger (GRDB)
+  libxml2-utils                       # xmllint: badge SVGs are checked in tests
   git tmux coreutils procps           # what deploy drives on hosts
   podman runc podman-docker           # real containers for the activation tests (`docker` = podman)
   busybox-static                      # the userland of the test app image (scripts/test-app-image.sh)

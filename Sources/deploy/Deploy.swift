@@ -14,7 +14,7 @@ struct Deploy: ParsableCommand {
     subcommands: [
       DeployAppCommand.self, ExecCommand.self, InventoryCommand.self, LogsCommand.self,
       BuildsCommand.self, HistoryCommand.self, LockCommand.self, UnlockCommand.self,
-      RollbackCommand.self, StatusCommand.self,
+      RollbackCommand.self, StatusCommand.self, BadgesCommand.self,
       BuildAPICommand.self,
     ],
     defaultSubcommand: DeployAppCommand.self

@@ -25,6 +25,20 @@ func showStatus(project projectOptions: ProjectOptions, connection: ConnectionOp
   throws(DeployError) -> ExitStatus
 {
   let (project, inventory) = try projectOptions.load(connection)
+  let (table, status) = try gatherStatus(
+    project: project, inventory: inventory, connection: connection)
+  if connection.json {
+    Terminal.standardOutput.write(table.json.serialized + "\n")
+  } else {
+    Terminal.standardOutput.write(render(table))
+  }
+  return status
+}
+
+/// The status table, read from the hosts; the status says whether some could not be reached.
+func gatherStatus(project: ProjectFile, inventory: Inventory, connection: ConnectionOptions)
+  throws(DeployError) -> (StatusTable, ExitStatus)
+{
   let resolver = try SSHTargetResolver(defaults: connection.defaults(project: project))
   // (app, stage, plan) for every app and stage, in order.
   var plans: [(app: AppConfig, stages: [StagePlan])] = []
@@ -86,14 +100,8 @@ func showStatus(project projectOptions: ProjectOptions, connection: ConnectionOp
     let marks = StatusTable.marks(cells) { a, b in isNewer(a, b, kind: app.kind) }
     rows.append(.init(app: app.name, kind: app.kind.name, cells: cells, marks: marks))
   }
-  let table = StatusTable(rows: rows)
-  if connection.json {
-    Terminal.standardOutput.write(table.json.serialized + "\n")
-  } else {
-    Terminal.standardOutput.write(render(table))
-  }
   let unreachable = byKey.values.contains { $0.1 != nil }
-  return unreachable ? .unreachable : .success
+  return (StatusTable(rows: rows), unreachable ? .unreachable : .success)
 }
 
 /// Prints the deployed version of `app` on a host: the installed package version, or the

@@ -26,11 +26,13 @@ public struct DebianVersion: Sendable, Hashable, Comparable, CustomStringConvert
   ///   compares it without complaint beyond a warning, and this type must be able to order
   ///   whatever `dpkg --compare-versions` orders.
   /// - Characters outside dpkg's allowed set (upstream: letters, digits and `.+~-:`; revision:
-  ///   letters, digits and `.+~`) are rejected: no package can be built or installed with them
-  ///   (dpkg-deb and apt treat the warning as an error), and versions end up in remote command
-  ///   lines, where fewer odd characters is safer.
+  ///   letters, digits and `.+~`) are rejected, although `dpkg --compare-versions` only warns
+  ///   and compares them: Debian policy (§5.6.12) allows no others, so no real package has them,
+  ///   and versions end up in remote command lines, where fewer odd characters is safer.
   /// - The epoch must be plain ASCII digits: dpkg's `strtol` would also take a sign (`+1:2`),
   ///   which no real package uses.
+  /// - The empty string is not a version. (`dpkg --compare-versions` reads an empty argument as
+  ///   "no version", older than every version; callers that need that use an optional.)
   public init?(_ text: String) {
     let trimmed = text.utf8.drop { $0 == 0x20 || $0 == 0x09 }.reversed()
       .drop { $0 == 0x20 || $0 == 0x09 }.reversed()
@@ -93,8 +95,9 @@ public struct DebianVersion: Sendable, Hashable, Comparable, CustomStringConvert
 
   /// The versions of `available` that sort nearest to where `wanted` would sort, in ascending
   /// order, for a "version not offered" error: someone asking for `1.0.80~pr760-21` wants to
-  /// see `1.0.80~pr760-20` and its neighbours, not the whole repository. Takes about half below
-  /// and half above (more on one side when the other runs out); equal versions count once. When
+  /// see `1.0.80~pr760-20` and its neighbours, not the whole repository. Takes `count / 2`
+  /// versions below `wanted` and the rest from `wanted` up (more on one side when the other runs
+  /// out), so an odd count leans newer; versions dpkg calls equal count once. When
   /// `wanted` is not a version at all, the newest `count` versions are the best guess.
   public static func nearest(
     to wanted: String, in available: [DebianVersion], count: Int
