@@ -13,6 +13,7 @@ packages=(
   git tmux coreutils procps           # what deploy drives on hosts
   podman runc podman-docker           # real containers for the activation tests (`docker` = podman)
   busybox-static                      # the userland of the test app image (scripts/test-app-image.sh)
+  debootstrap dpkg-dev                # the fleet of Debian hosts and its test packages (scripts/fleet.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

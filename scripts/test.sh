@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every test: installs what is missing (podman and its settings too), builds once, checks
-# formatting, starts real sshd test hosts on loopback, runs unit and integration tests (the
-# container tests build their image with scripts/test-app-image.sh), and stops exactly the hosts
-# it started.
+# formatting, starts real sshd test hosts on loopback and a fleet of Debian hosts
+# (scripts/fleet.sh), runs unit and integration tests (the container tests build their image with
+# scripts/test-app-image.sh), and stops exactly the hosts it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,10 +20,21 @@ for base_port in 22200 24200 26200 28200; do
   fi
 done
 [ -n "$started" ] || { echo "error: could not start the test hosts" >&2; exit 1; }
-trap 'scripts/testhosts.sh stop -d "$hosts_dir"' EXIT
+fleet_dir="$PWD/.fleet"
+trap 'scripts/fleet.sh stop -d "$fleet_dir" || true; scripts/testhosts.sh stop -d "$hosts_dir"' EXIT
 # shellcheck disable=SC1091
 source "$hosts_dir/hosts.env"
 export TESTHOSTS_DIR TESTHOSTS_COUNT TESTHOSTS_BASE_PORT
+
+# A fleet of 4 Debian hosts with their own dpkg state and the test package repository. The first
+# run on a machine builds the base with debootstrap (1-2 min) and caches it in
+# /var/cache/deploy-fleet; later starts take about a second. A fleet that fails to start leaves
+# FLEET_DIR unset, which FleetPrerequisites turns into a failure below.
+if scripts/fleet.sh start -n 4 --packages -d "$fleet_dir"; then
+  export FLEET_DIR="$fleet_dir"
+else
+  echo "warning: the fleet did not start (scripts/fleet.sh start); fleet tests will fail" >&2
+fi
 # Missing test hosts or a container runtime that does not work fail the run instead of skipping.
 export DEPLOY_REQUIRE_INTEGRATION=1
 

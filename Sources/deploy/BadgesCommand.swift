@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeployKit
+import Foundation
 
 struct BadgesCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -25,6 +26,11 @@ struct BadgesCommand: ParsableCommand {
       guard let folder = output ?? projectFile.badgesPath else {
         throw DeployError.usage(
           "where to? pass --output DIR (or set badges_path in a deployer.ini)")
+      }
+      do {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+      } catch {
+        throw DeployError.unreadableFile(path: folder, reason: "cannot create it: \(error)")
       }
       let (table, status) = try gatherStatus(
         project: projectFile, inventory: inventory, connection: connection)

@@ -45,6 +45,11 @@ struct DeployAppCommand: ParsableCommand {
     name: [.short, .customLong("limit")], help: "Only the stage's hosts matching this pattern.")
   var limit: String?
 
+  @Flag(
+    name: .customLong("yes"),
+    help: "Deploy to a later stage a version the stage before it never ran, without asking.")
+  var yes = false
+
   @Option(name: .customLong("runner"), help: "How builds are detached: auto, tmux or setsid.")
   var runner: DetachMethod = .auto
 
@@ -96,9 +101,12 @@ struct DeployAppCommand: ParsableCommand {
             what: "Debian version", value: version,
             reason: "not a Debian version (digits, letters, . + - ~ : only)")
         }
-        let request = AptDeployRequest(
+        var request = AptDeployRequest(
           app: plan.app.name, config: apt, stage: plan.stage, version: version,
           lockWait: lockWaitSeconds ?? 0)
+        request.approve = try promotionCheck(
+          app: plan.app.name, stage: plan.stage, project: projectFile, inventory: inventory,
+          connection: connection, assumeYes: yes)
         return try runAptDeployment(
           request, plan: plan, project: projectFile, connection: connection)
       }

@@ -40,7 +40,10 @@ public enum AptCommands {
     var offered: [String] = []
     var installed: String?
     var afterMarker = false
-    for line in output.split(separator: "\n") {
+    // apt and dpkg draw progress with "\r"; in Swift "\r\n" is one Character, which a split
+    // on "\n" would not cut, so carriage returns become line ends first.
+    let text = output.replacingOccurrences(of: "\r", with: "\n")
+    for line in text.split(separator: "\n") {
       if line == "installed" {
         afterMarker = true
         continue

@@ -8,6 +8,9 @@ public struct AptDeployRequest: Sendable {
   /// An exact Debian version; nil means the latest every host of the stage offers.
   public var version: String?
   public var lockWait: Double
+  /// Called with the chosen version before anything is installed; throwing stops the
+  /// deployment (used to confirm promoting a version the previous stage never ran).
+  public var approve: @Sendable (String) throws(DeployError) -> Void = { _ throws(DeployError) in }
 
   public init(
     app: String, config: AptAppConfig, stage: String, version: String? = nil,
@@ -126,6 +129,7 @@ public final class AptDeployment: Sendable {
     let ready = reachable.filter { $0.result.failure == nil }
     let version = try chooseVersion(ready)
     guard let version else { return finish(works, events: events) }
+    try request.approve(version)
 
     _ = ParallelHosts.map(ready, forks: forks) { work in
       self.install(version, on: work, events: events)
@@ -188,7 +192,8 @@ public final class AptDeployment: Sendable {
         throw .command(
           what: "reading back \(request.config.package)",
           result: CommandResult(exitStatus: 0, duration: 0),
-          stderr: "dpkg reports \(now ?? "nothing installed"), not \(version)")
+          stderr: "dpkg reports \(now ?? "nothing installed"), not \(version) ("
+            + output.split(separator: "\n").suffix(3).joined(separator: " / ") + ")")
       }
       events.handle(.activation(host: work.host.name, message: "dpkg-query: \(version) installed"))
       if let activation = work.host.activation {
