@@ -33,6 +33,7 @@ extension Integration {
                   api: "127.0.0.1:{{ api_port }}"
                   restart: {\(restart)}
                   ready_timeout: 30s
+                  api_timeout: 3s
                 health:
             \(health)
                 keep: 3
@@ -51,9 +52,13 @@ extension Integration {
               "--listen", "127.0.0.1:\(ports[host]!)",
             ])
         }
+        // Wait until each container's own API answers (not merely something on its port: a
+        // port picked free can be taken by a test running beside this one).
         for host in [1, 2] {
-          let port = ports[host]!
-          try #require(TestContainers.wait(timeout: 20) { isListening(port) }, "API \(host) up")
+          let up = TestContainers.wait(timeout: 20) {
+            (try? self.servedBuildTime(host)) == "2020/12/19 23:04:48"
+          }
+          try #require(up, "API of host \(host): \(TestContainers.logs(name: container(host)))")
         }
       }
 
@@ -305,8 +310,10 @@ extension Integration.ActivationTests {
     #expect(try stage.servedBuildTime(1) == stage.buildTime(1, run: String(run)))
   }
 
-  /// A build API that answers 500: no restart, the served build untouched, exit 8.
-  @Test func aBuildAPIErrorLeavesProductionAlone() throws {
+  /// A build API that answers 500, or nothing in time: no restart, the served build untouched,
+  /// exit 8.
+  @Test(arguments: ["500", "silent"])
+  func aBuildAPIErrorLeavesProductionAlone(_ fault: String) throws {
     let stage = try Stage(health: Self.greenStatus)
     defer { stage.remove() }
     TestContainers.remove(name: stage.container(1))
@@ -317,8 +324,10 @@ extension Integration.ActivationTests {
       "-c",
       """
       import http.server
+      import time
       class H(http.server.BaseHTTPRequestHandler):
           def do_GET(self):
+              if "\(fault)" == "silent": time.sleep(8)
               self.send_response(500); self.end_headers(); self.wfile.write(b"Internal Server Error")
       http.server.HTTPServer(("127.0.0.1", \(port)), H).serve_forever()
       """,
@@ -331,7 +340,10 @@ extension Integration.ActivationTests {
     try #require(TestContainers.wait(timeout: 10) { isListening(port) })
     let result = try stage.app.deploy(["demo-app", "test", "v2", "-l", "host01"])
     #expect(result.status == ExitStatus.activationFailed.rawValue, "\(result.stdout)")
-    #expect(result.stdout.contains("build API answered HTTP 500"), "\(result.stdout)")
+    #expect(
+      result.stdout.contains(
+        fault == "500" ? "build API answered HTTP 500" : "update: no answer within 3s"),
+      "\(result.stdout)")
     #expect(!result.stdout.contains("restarted"))
     #expect(
       stage.app.read(stage.app.buildFolder(1) + "/demo_database/build_info.yml")

@@ -23,6 +23,8 @@ public struct ActivationConfig: Sendable, Hashable {
   public var restart: RestartMethod?
   /// Seconds to wait for the app to answer again after a restart.
   public var readyTimeout: Double
+  /// Seconds the build API may take to answer `update` (it copies the whole build).
+  public var apiTimeout: Double = 600
   /// Hosts activated at once; the next batch starts only if this one succeeded.
   public var batchSize: Int
   public var health: HealthCheck?

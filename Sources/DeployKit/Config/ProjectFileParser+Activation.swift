@@ -3,7 +3,7 @@ import Yams
 
 /// `activate:`, `health:` and `keep:` of a git app.
 extension ProjectFileParser {
-  static let activateKeys = ["strategy", "api", "restart", "ready_timeout", "batch"]
+  static let activateKeys = ["strategy", "api", "api_timeout", "restart", "ready_timeout", "batch"]
   static let restartKeys = ["docker", "podman", "systemd", "command"]
   static let healthKeys = [
     "http", "status", "contains", "command", "timeout", "retries", "interval",
@@ -38,6 +38,9 @@ extension ProjectFileParser {
         activation.api = template
       }
       if let restart = activate["restart"] { activation.restart = try restartMethod(restart) }
+      if let timeout = activate["api_timeout"] {
+        activation.apiTimeout = try reader.duration(timeout, expected: "'api_timeout'")
+      }
       if let ready = activate["ready_timeout"] {
         activation.readyTimeout = try reader.duration(ready, expected: "'ready_timeout'")
       }

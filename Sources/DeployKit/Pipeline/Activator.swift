@@ -54,7 +54,7 @@ struct Activator {
       throw .activationFailed("no build_name: the build API serves that folder")
     }
     let before = try? servedBuildTime()
-    let update = try apiGet("/api/v1/build/update", timeout: 600)
+    let update = try apiGet("/api/v1/build/update", timeout: config.apiTimeout)
     switch update {
     case .failure(let failure):
       throw .activationFailed("build API \(apiLabel)/api/v1/build/update: \(failure)")

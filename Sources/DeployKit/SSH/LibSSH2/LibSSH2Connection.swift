@@ -168,12 +168,17 @@ final class LibSSH2Connection: SSHConnection, @unchecked Sendable {
         }
       }
       let ended = libssh2_channel_eof(channel) == 1
-      if ended || MonotonicClock.now > deadline {
-        // Close both ways and wait for the server's close, as after a command: a channel left
-        // half-closed stalls the session's next channel.
+      if ended {
+        // The peer closed: close our side and wait for the server's close, as after a command.
         try retryCode(until: MonotonicClock.now + 10) { libssh2_channel_close(channel) }
         try retryCode(until: MonotonicClock.now + 10) { libssh2_channel_wait_closed(channel) }
-        return TunnelExchange(received: received, ending: ended ? .closed : .timedOut)
+        return TunnelExchange(received: received, ending: .closed)
+      }
+      if MonotonicClock.now > deadline {
+        // No answer in time: close our side and move on; sshd drops the forwarded connection
+        // when it gets the close. (Waiting for its close would wait for the silent peer.)
+        _ = libssh2_channel_close(channel)
+        return TunnelExchange(received: received, ending: .timedOut)
       }
       if !progressed { session.waitForSocket(milliseconds: 100) }
     }
