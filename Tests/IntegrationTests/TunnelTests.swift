@@ -18,7 +18,7 @@ extension Integration {
           atPath: directory, withIntermediateDirectories: true)
         try "hello through ssh\n".write(
           toFile: directory + "/hello.txt", atomically: true, encoding: .utf8)
-        port = try freePort()
+        port = try TestContainers.freePort()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = ["-m", "http.server", "--bind", "127.0.0.1", String(port)]
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
@@ -61,7 +61,7 @@ extension Integration {
 
     @Test(arguments: Integration.transports)
     func nothingListeningIsRefusedNotAnSSHError(_ transport: TransportKind) throws {
-      let port = try freePort()
+      let port = try TestContainers.freePort()
       let connection = try TransportSelector().connect(TestHosts.target(2, transport: transport))
       defer { connection.close() }
       let result = try connection.httpGet(address: "127.0.0.1", port: port, path: "/", timeout: 10)
@@ -74,24 +74,6 @@ extension Integration {
         try connection.capture(RemoteCommand("echo after-refused")).stdoutText == "after-refused\n")
     }
   }
-}
-
-/// A TCP port nothing listens on right now (the kernel picks it).
-func freePort() throws -> Int {
-  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-  defer { close(fd) }
-  var address = sockaddr_in()
-  address.sin_family = sa_family_t(AF_INET)
-  address.sin_addr.s_addr = inet_addr("127.0.0.1")
-  address.sin_port = 0
-  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-  let bound = withUnsafeMutablePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-      bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-    }
-  }
-  try #require(bound, "cannot bind a loopback port")
-  return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
