@@ -14,6 +14,7 @@ packages=(
   podman runc podman-docker           # real containers for the activation tests (`docker` = podman)
   busybox-static                      # the userland of the test app image (scripts/test-app-image.sh)
   debootstrap dpkg-dev                # the fleet of Debian hosts and its test packages (scripts/fleet.sh)
+  shellcheck python3-venv python3-yaml # linting scripts and the GitHub Action (scripts/lint-actions.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --build-tests
 swift format lint --strict --recursive Package.swift Sources Tests
+# action.yml and the workflows (actionlint, scripts/check-action.py, shellcheck); the action
+# itself runs in the integration tests (GitHubActionTests, through scripts/run-action.py).
+scripts/lint-actions.sh
 
 hosts_dir="$PWD/.testhosts"
 # Another set of test hosts (a developer's, say) may hold the default ports: try further ranges.

@@ -7,9 +7,7 @@ func runAptDeployment(
   _ request: AptDeployRequest, plan: StagePlan, project: ProjectFile,
   connection: ConnectionOptions
 ) throws(DeployError) -> ExitStatus {
-  let renderer: any DeployRenderer =
-    connection.json
-    ? JSONDeployRenderer() : TerminalDeployRenderer(app: plan.app.name, stage: plan.stage)
+  let renderer = makeDeployRenderer(plan: plan, connection: connection)
   let heldLocks = HeldLocks()
   let deployment = AptDeployment(
     request: request, hosts: plan.hosts, by: .current(), heldLocks: heldLocks,

@@ -25,10 +25,16 @@ struct Deploy: ParsableCommand {
 /// status: every failure path of every subcommand goes through here.
 func withExitStatus(_ body: () throws -> ExitStatus) throws {
   let status: ExitStatus
+  // In a GitHub Actions job: secrets are masked before anything could print them, and errors
+  // become annotations (see GitHubActions.swift).
+  let github = GitHubActions.isActive
+  if github { GitHubActions.maskSecretsFromEnvironment() }
   do {
     status = try body()
   } catch let error as DeployError {
-    Terminal.standardError.write(error.description + "\n")
+    Terminal.standardError.write(
+      (github ? GitHubActions.annotation(for: error) : error.description) + "\n")
+    if github { GitHubActions.reportFailure(error) }
     status = error.exitStatus
   }
   if status != .success { throw ExitCode(status.rawValue) }

@@ -128,9 +128,7 @@ func runDeployment(
   _ request: GitDeployRequest, plan: StagePlan, project projectFile: ProjectFile,
   connection: ConnectionOptions
 ) -> ExitStatus {
-  let renderer: any DeployRenderer =
-    connection.json
-    ? JSONDeployRenderer() : TerminalDeployRenderer(app: plan.app.name, stage: plan.stage)
+  let renderer = makeDeployRenderer(plan: plan, connection: connection)
   let heldLocks = HeldLocks()
   let deployment = GitDeployment(
     request: request, hosts: plan.hosts, by: .current(), heldLocks: heldLocks,
@@ -151,6 +149,16 @@ func runDeployment(
   return ExitStatus.combining(results.map(\.exitStatus))
 }
 
+/// People get the terminal renderer, programs JSON; in a GitHub Actions job both are wrapped
+/// with annotations, groups, the job summary and outputs.
+func makeDeployRenderer(plan: StagePlan, connection: ConnectionOptions) -> any DeployRenderer {
+  let base: any DeployRenderer =
+    connection.json
+    ? JSONDeployRenderer() : TerminalDeployRenderer(app: plan.app.name, stage: plan.stage)
+  return GitHubActions.renderer(
+    wrapping: base, app: plan.app.name, stage: plan.stage, json: connection.json)
+}
+
 /// The ledger is an index: failing to write it loses nothing (the host journals have it all),
 /// so it is a warning, not a failure.
 func recordInLedger(_ results: [HostDeployResult], project: ProjectFile) {
@@ -160,7 +168,7 @@ func recordInLedger(_ results: [HostDeployResult], project: ProjectFile) {
     let ledger = try Ledger(path: ledgerPath(project))
     try ledger.record(DeploymentRecord.merge(entries))
   } catch {
-    Terminal.standardError.write("warning: local ledger not updated: \(error)\n")
+    GitHubActions.warn("local ledger not updated: \(error)")
   }
 }
 

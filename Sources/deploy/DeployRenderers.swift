@@ -13,6 +13,9 @@ final class TerminalDeployRenderer: DeployRenderer, @unchecked Sendable {
   private let out = Terminal.standardOutput
   private let app: String
   private let stage: String
+  /// Also given each host's line (set before the deployment starts): the GitHub Actions
+  /// renderer groups them per host.
+  var echo: (@Sendable (_ host: String, _ line: String) -> Void)?
 
   init(app: String, stage: String) {
     self.app = app
@@ -22,6 +25,7 @@ final class TerminalDeployRenderer: DeployRenderer, @unchecked Sendable {
   private func line(_ host: String, _ text: String, failed: Bool = false) {
     let prefix = failed ? out.paint(host, .red) + " ! " : out.paint(host, .cyan) + " | "
     out.write(prefix + text + "\n")
+    echo?(host, text)
   }
 
   func starting(request: GitDeployRequest, hosts: [DeployHost], runID: String) {

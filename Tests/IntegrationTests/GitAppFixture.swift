@@ -132,7 +132,7 @@ final class BackgroundDeploy {
     FileManager.default.createFile(atPath: stderrPath, contents: nil)
     process.executableURL = URL(fileURLWithPath: TestHosts.deployBinary)
     process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
+    var env = TestHosts.environmentOutsideGitHubActions
     env["NO_COLOR"] = "1"
     env["DEPLOY_LEDGER"] = ledger
     env["DEPLOY_CONFIG"] = project

@@ -61,11 +61,19 @@ enum TestHosts {
     return directory.path + "/deploy"
   }
 
+  /// This process's environment without GitHub Actions' variables: when the tests themselves run
+  /// in a job, `deploy` must not write annotations, outputs and summaries into that job.
+  static var environmentOutsideGitHubActions: [String: String] {
+    ProcessInfo.processInfo.environment.filter {
+      !["GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"].contains($0.key)
+    }
+  }
+
   /// Runs the `deploy` binary as a user would.
   static func deploy(_ arguments: [String], environment extra: [String: String] = [:]) throws
     -> (status: Int32, stdout: String, stderr: String)
   {
-    var env = ProcessInfo.processInfo.environment
+    var env = environmentOutsideGitHubActions
     env["NO_COLOR"] = "1"
     env.merge(extra) { $1 }
     var out: [UInt8] = []
