@@ -123,6 +123,7 @@ run logs demo-app test -l host01 --follow
 v2_run=$(find "$app/hosts/host01/.deploy/runs" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tail -n 1)
 run demo-app test --activate "$v2_run"
 run builds demo-app test -l host01
+run status
 
 step "# v3's build is broken: its health check fails on host01, which goes back to v2; host02 is left alone"
 run demo-app test v3
@@ -138,3 +139,4 @@ step "# roll back by hand to the build served before, from an empty ledger"
 rm -f "$app/ledger.sqlite"
 run rollback demo-app test
 run history
+run status
