@@ -45,7 +45,33 @@ func runAptDeployment(
         + ": \(ok) succeeded" + (ok < results.count ? ", \(results.count - ok) failed" : "")
         + String(format: " in %.1fs", MonotonicClock.now - started) + "\n")
   }
+  if GitHubActions.isActive { reportToGitHub(results, request: request, status: status) }
   return status
+}
+
+/// Step outputs and a job summary for an apt deployment.
+private func reportToGitHub(
+  _ results: [HostDeployResult], request: AptDeployRequest, status: ExitStatus
+) {
+  let versions = Set(results.flatMap(\.journal).map(\.version)).sorted()
+  let failed = results.filter { $0.failure != nil }.count
+  let outcome = status == .success ? "succeeded" : "failed"
+  let version = versions.joined(separator: " ")
+  GitHubActions.setOutputs([
+    ("run-id", Set(results.compactMap(\.runID)).sorted().joined(separator: " ")),
+    ("version", version), ("commit", ""), ("outcome", outcome),
+    ("hosts-failed", String(failed)), ("exit-code", String(status.rawValue)),
+  ])
+  var text = "### deploy \(request.app) \(request.stage) \(version): \(outcome)\n\n"
+  text += "| Host | Outcome | Version | Message |\n|---|---|---|---|\n"
+  for result in results {
+    let message = result.failure?.message(app: request.app, stage: request.stage) ?? ""
+    text +=
+      "| \(GitHubActions.cell(result.host)) | \(result.failure?.kind ?? "succeeded") | "
+      + "\(GitHubActions.cell(result.journal.first?.version ?? "")) | "
+      + "\(GitHubActions.cell(message)) |\n"
+  }
+  GitHubActions.appendSummary(text + "\nExit code \(status.rawValue).\n\n")
 }
 
 /// Promotion check: deploying to a later stage a version the stage before it never ran needs a
