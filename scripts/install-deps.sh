@@ -15,6 +15,7 @@ packages=(
   busybox-static                      # the userland of the test app image (scripts/test-app-image.sh)
   debootstrap dpkg-dev                # the fleet of Debian hosts and its test packages (scripts/fleet.sh)
   shellcheck python3-venv python3-yaml # linting scripts and the GitHub Action (scripts/lint-actions.sh)
+  python3-jinja2                      # the oracle the Jinja templating tests compare against
 )
 missing=()
 for package in "${packages[@]}"; do
