@@ -50,11 +50,39 @@ import Testing
   }
 }
 
-/// A fresh directory under the system temporary directory, for one test.
+/// A fresh directory under the system temporary directory, for one test; all of them are
+/// removed when the test process exits, so runs leave nothing behind in /tmp.
 enum TemporaryDirectory {
   static func make() throws -> String {
     let path = NSTemporaryDirectory() + "deploy-test-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    Created.shared.add(path)
     return path
+  }
+
+  private final class Created: @unchecked Sendable {
+    static let shared = Created()
+    private let lock = NSLock()
+    private var paths: [String] = []
+
+    private init() {
+      atexit {
+        for path in Created.shared.all {
+          try? FileManager.default.removeItem(atPath: path)
+        }
+      }
+    }
+
+    func add(_ path: String) {
+      lock.lock()
+      paths.append(path)
+      lock.unlock()
+    }
+
+    var all: [String] {
+      lock.lock()
+      defer { lock.unlock() }
+      return paths
+    }
   }
 }
