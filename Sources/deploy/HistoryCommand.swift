@@ -53,7 +53,6 @@ struct HistoryCommand: ParsableCommand {
     let resolver = try SSHTargetResolver(defaults: connection.defaults(project: project))
     var hosts: [String: DeployHost] = [:]
     for config in project.apps where app == nil || config.name == app {
-      guard case .git = config.kind else { continue }
       for stageName in config.stages ?? project.stages where stage == nil || stageName == stage {
         let plan = try StagePlan.resolve(
           project: project, inventory: inventory, appName: config.name, stage: stageName,

@@ -95,9 +95,14 @@ extension FleetTests {
       #expect(missing.stderr.contains("1.0.79~pr751-14"))
       #expect(try installed("test1") == "1.0.79~pr751-14")
 
-      // Every run is in the journal and in history.
-      let history = try deploy(["history", "--json"])
+      // Every run is in the host journals, and so in history (read from them).
+      let history = try deploy(["history", "ooni-api", "--json"])
       #expect(history.status == 0, "\(history.stderr)")
+      let runs = try #require(
+        try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])
+      #expect(runs.count == 4, "\(history.stdout)")
+      #expect(runs.first?["version"] as? String == "1.0.79~pr751-14")
+      #expect(runs.allSatisfy { $0["kind"] as? String == "apt" })
 
       // 4. Badges per app and stage, rewritten only when changed.
       let badges = try deploy(["badges"])
