@@ -55,6 +55,26 @@ extension Integration {
       #expect(result.stdout.contains("\"host\":\"host01\""))
     }
 
+    /// An ssh_config keyword libssh2 does not implement sends the host to OpenSSH in auto mode,
+    /// and `deploy` says so, naming the keyword.
+    @Test func anUnsupportedSSHConfigKeywordIsSaidOnce() throws {
+      let directory = NSTemporaryDirectory() + "deploy-sshcfg-\(UUID().uuidString.prefix(8))"
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(atPath: directory) }
+      let config = directory + "/ssh_config"
+      let base = try String(contentsOfFile: TestHosts.dir + "/ssh_config", encoding: .utf8)
+      try ("AddressFamily inet\n" + base).write(toFile: config, atomically: true, encoding: .utf8)
+      let result = try TestHosts.deploy([
+        "exec", "-i", TestHosts.inventoryINI, "--known-hosts", TestHosts.knownHosts, "-F", config,
+        "-l", "host01", "--", "true",
+      ])
+      #expect(result.status == 0, "\(result.stderr)")
+      #expect(
+        result.stderr.contains(
+          "host01 uses the OpenSSH transport: ssh_config uses AddressFamily, which libssh2 does"
+            + " not implement"), "\(result.stderr)")
+    }
+
     @Test func malformedInventoriesNameTheSpotAndContactNobody() throws {
       let directory = NSTemporaryDirectory() + "deploy-badinv-\(UUID().uuidString)"
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

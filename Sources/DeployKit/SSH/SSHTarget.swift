@@ -45,6 +45,9 @@ public struct SSHTarget: Sendable, Hashable {
   public var sshConfigFile: String?
   /// Seconds between keepalive probes on an idle connection.
   public var keepaliveInterval: Int
+  /// Why `auto` must use OpenSSH for this host before even trying libssh2 (ssh_config keywords
+  /// libssh2 does not implement); said once, like a switch found while connecting.
+  public var needsOpenSSH: String?
 
   public init(
     name: String, hostname: String, port: Int = 22, user: String,

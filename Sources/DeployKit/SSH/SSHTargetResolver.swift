@@ -75,12 +75,17 @@ public struct SSHTargetResolver: Sendable {
         "host \(host.name): ssh_config uses \(keyword), which only the OpenSSH transport supports; use transport auto or openssh"
       )
     }
-    if transport == .auto, !options.unsupported.isEmpty { transport = .openssh }
+    var needsOpenSSH: String?
+    if transport == .auto, let keyword = options.unsupported.keys.sorted().first {
+      needsOpenSSH =
+        "ssh_config uses \(keyword), which libssh2 does not implement"
+        + (options.unsupported.count > 1 ? " (and \(options.unsupported.count - 1) more)" : "")
+    }
     let knownHosts =
       defaults.knownHostsFiles
       + (options.userKnownHostsFiles ?? [home + "/.ssh/known_hosts", home + "/.ssh/known_hosts2"])
       + ["/etc/ssh/ssh_known_hosts"]
-    return SSHTarget(
+    var target = SSHTarget(
       name: host.name,
       hostname: options.hostName ?? address,
       port: port,
@@ -94,6 +99,8 @@ public struct SSHTargetResolver: Sendable {
       transport: transport,
       sshConfigFile: defaults.sshConfigFile,
       keepaliveInterval: options.serverAliveInterval ?? 15)
+    target.needsOpenSSH = needsOpenSSH
+    return target
   }
 
   private func expandTilde(_ path: String, home: String) -> String {

@@ -15,6 +15,10 @@ public struct TransportSelector: SSHTransport {
     case .libssh2: return try libssh2.connect(target)
     case .openssh: return try openssh.connect(target)
     case .auto:
+      if let reason = target.needsOpenSSH {
+        onSwitch(target, reason)
+        return try openssh.connect(target)
+      }
       do {
         return try libssh2.connect(target)
       } catch .unsupported(_, let reason, _) {
