@@ -15,10 +15,8 @@ func runAptDeployment(
   ) { target, reason in
     renderer.handle(.transportSwitched(host: target.name, reason: reason))
   }
-  let interrupts = InterruptHandler {
-    let released = heldLocks.releaseAll(transport: TransportSelector())
-    renderer.interrupted(releasedLocksOn: released, runID: deployment.runID)
-  }
+  let interrupts = InterruptHandler(
+    releasing: heldLocks, runID: deployment.runID, renderer: renderer)
   defer { interrupts.disarm() }
   let out = Terminal.standardOutput
   if !connection.json {

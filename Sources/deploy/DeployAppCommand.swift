@@ -136,10 +136,8 @@ func runDeployment(
   ) { target, reason in
     renderer.handle(.transportSwitched(host: target.name, reason: reason))
   }
-  let interrupts = InterruptHandler {
-    let released = heldLocks.releaseAll(transport: TransportSelector())
-    renderer.interrupted(releasedLocksOn: released, runID: deployment.runID)
-  }
+  let interrupts = InterruptHandler(
+    releasing: heldLocks, runID: deployment.runID, renderer: renderer)
   let started = MonotonicClock.now
   renderer.starting(request: request, hosts: plan.hosts, runID: deployment.runID)
   let results = deployment.run(events: renderer)

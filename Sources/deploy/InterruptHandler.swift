@@ -1,3 +1,4 @@
+import DeployKit
 import Dispatch
 import Foundation
 
@@ -42,5 +43,15 @@ final class InterruptHandler: @unchecked Sendable {
     for source in sources { source.cancel() }
     signal(SIGINT, SIG_DFL)
     signal(SIGTERM, SIG_DFL)
+  }
+}
+
+extension InterruptHandler {
+  /// A deployment's cleanup: give back the locks it took, and say so through its renderer.
+  convenience init(releasing heldLocks: HeldLocks, runID: String, renderer: any DeployRenderer) {
+    self.init {
+      let released = heldLocks.releaseAll(transport: TransportSelector())
+      renderer.interrupted(releasedLocksOn: released, runID: runID)
+    }
   }
 }

@@ -70,11 +70,26 @@ func gatherStatus(project: ProjectFile, inventory: Inventory, connection: Connec
     do throws(SSHError) {
       let connection = try transport.connect(question.target)
       defer { connection.close() }
+      // Every app's question in one round trip: each answer follows a marker line with its
+      // index, each question runs in a subshell so an early `exit` ends only itself.
+      let marker = "#deploy-status#"
+      let script = question.scripts.enumerated().map { index, item in
+        "printf '%s\\n' '\(marker) \(index)'; ( \(item.script) ) 2>/dev/null"
+      }.joined(separator: "\n")
+      let output = try connection.capture(RemoteCommand(HostScript.sh(script), timeout: 60))
+      var answers = Array(repeating: "", count: question.scripts.count)
+      var current: Int?
+      for line in output.stdoutText.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.hasPrefix(marker + " ") {
+          current = Int(line.dropFirst(marker.count + 1))
+        } else if let index = current, index < answers.count {
+          answers[index] += line + "\n"
+        }
+      }
       var result: [String: (String?, String?)] = [:]
-      for (key, script) in question.scripts {
-        let output = try connection.capture(RemoteCommand(HostScript.sh(script), timeout: 60))
-        let text = output.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        result[key] = (text.isEmpty ? nil : text, nil)
+      for (index, item) in question.scripts.enumerated() {
+        let text = answers[index].trimmingCharacters(in: .whitespacesAndNewlines)
+        result[item.key] = (text.isEmpty ? nil : text, nil)
       }
       return result
     } catch {

@@ -174,29 +174,30 @@ public struct BuildFolder: Sendable {
   }
 
   /// After an update's exchange: the old build (now `<name>.incoming`, if any) replaces the
-  /// rollback copy, then the marker leaves the served build. Each step is a rename, so a crash
-  /// between two is finished by `recover()`.
+  /// rollback copy, then the marker leaves the served build.
   private func finishUpdate() throws(BuildAPIError) {
-    if FolderOperations.exists(incomingPath) {
-      if FolderOperations.exists(savePath) {
-        try FolderOperations.moveNew(savePath, trashPath)
-      }
-      try FolderOperations.moveNew(incomingPath, savePath)
-    }
-    try FolderOperations.removeFile(servedPath + "/" + Self.completeMarker)
-    try FolderOperations.removeTree(trashPath)
+    try finishExchange(moving: incomingPath, to: savePath, marker: Self.completeMarker)
   }
 
   /// After a rollback's exchange: the bad build (now `<name>.save`) becomes `<name>.failed`,
   /// then the marker leaves the served build.
   private func finishRollback() throws(BuildAPIError) {
-    if FolderOperations.exists(savePath) {
-      if FolderOperations.exists(failedPath) {
-        try FolderOperations.moveNew(failedPath, trashPath)
+    try finishExchange(moving: savePath, to: failedPath, marker: Self.rollbackMarker)
+  }
+
+  /// What both exchanges end with: the build swapped out moves to `destination` (replacing what
+  /// was there, through `<name>.trash`), then `marker` leaves the served build. Each step is a
+  /// rename, so a crash between two is finished by `recover()`.
+  private func finishExchange(moving source: String, to destination: String, marker: String)
+    throws(BuildAPIError)
+  {
+    if FolderOperations.exists(source) {
+      if FolderOperations.exists(destination) {
+        try FolderOperations.moveNew(destination, trashPath)
       }
-      try FolderOperations.moveNew(savePath, failedPath)
+      try FolderOperations.moveNew(source, destination)
     }
-    try FolderOperations.removeFile(servedPath + "/" + Self.rollbackMarker)
+    try FolderOperations.removeFile(servedPath + "/" + marker)
     try FolderOperations.removeTree(trashPath)
   }
 

@@ -35,8 +35,7 @@ public final class AptDeployment: Sendable {
   public let runID: String
   public let who: Operator
   public let heldLocks: HeldLocks
-  private let transport: TransportSelector
-  private let forks: Int
+  private let session: StageSession
 
   public init(
     request: AptDeployRequest, hosts: [DeployHost], by who: Operator, heldLocks: HeldLocks,
@@ -48,68 +47,25 @@ public final class AptDeployment: Sendable {
     self.runID = runID
     self.who = who
     self.heldLocks = heldLocks
-    self.forks = forks
-    self.transport = TransportSelector(onSwitch: onTransportSwitch)
+    session = StageSession(
+      transport: TransportSelector(onSwitch: onTransportSwitch), forks: forks,
+      heldLocks: heldLocks)
   }
 
-  private final class Work: @unchecked Sendable {
-    let host: DeployHost
-    var connection: (any SSHConnection)?
-    var result: HostDeployResult
-    var locked = false
+  private final class Work: StageHost, @unchecked Sendable {
     var offered: [String] = []
     var installed: String?
-    let started = MonotonicClock.now
-
-    init(host: DeployHost) {
-      self.host = host
-      result = HostDeployResult(
-        host: host.name, runID: nil, attempt: 1, commit: nil, run: nil, failure: nil,
-        journal: [], duration: 0)
-    }
   }
 
   /// Runs the deployment; throws only when the version asked for is offered by no host (then
   /// nothing was installed anywhere, and the error lists the nearest versions).
   public func run(events: any DeployEventSink) throws(DeployError) -> [HostDeployResult] {
     let works = hosts.map(Work.init)
-    defer {
-      _ = ParallelHosts.map(works, forks: forks) { work in
-        if work.locked, let connection = work.connection {
-          StageLock.release(
-            host: work.host, connection: connection, token: self.runID, heldLocks: self.heldLocks)
-        }
-        work.connection?.close()
-      }
-    }
-    _ = ParallelHosts.map(works, forks: forks) { work in
-      do throws(SSHError) {
-        work.connection = try self.transport.connect(work.host.target)
-      } catch {
-        work.result.failure = .ssh(error)
-      }
-    }
-    let reachable = works.filter { $0.connection != nil }
+    let forks = session.forks
     let owner = LockOwner(
       token: runID, user: who.user, origin: who.origin, app: request.app, stage: request.stage,
       version: request.version ?? "latest", runID: runID, since: Timestamp.now)
-    _ = ParallelHosts.map(reachable, forks: forks) { work in
-      do throws(HostFailure) {
-        try StageLock.acquire(
-          host: work.host, connection: work.connection!, owner: owner, wait: self.request.lockWait,
-          heldLocks: self.heldLocks, events: events)
-        work.locked = true
-      } catch {
-        work.result.failure = error
-      }
-    }
-    if let blocked = reachable.first(where: { $0.result.failure != nil }) {
-      for work in reachable where work.result.failure == nil {
-        work.result.failure = .notStarted(
-          reason: "the lock on \(blocked.host.name) is held, and the stage moves together")
-      }
-      return finish(works, events: events)
-    }
+    let reachable = session.open(works, owner: owner, wait: request.lockWait, events: events)
 
     // What each host offers, after refreshing its index.
     let package = request.config.package
@@ -127,14 +83,23 @@ public final class AptDeployment: Sendable {
       }
     }
     let ready = reachable.filter { $0.result.failure == nil }
-    let version = try chooseVersion(ready)
-    guard let version else { return finish(works, events: events) }
-    try request.approve(version)
+    let version: String
+    do throws(DeployError) {
+      guard let chosen = try chooseVersion(ready) else {
+        return session.close(works, events: events)
+      }
+      try request.approve(chosen)
+      version = chosen
+    } catch {
+      // Nothing was installed anywhere: give the hosts back and say why, once.
+      _ = session.close(works, events: events, report: false)
+      throw error
+    }
 
     _ = ParallelHosts.map(ready, forks: forks) { work in
       self.install(version, on: work, events: events)
     }
-    return finish(works, events: events)
+    return session.close(works, events: events)
   }
 
   /// The version to install: the one asked for if some host offers it, else the latest that
@@ -230,13 +195,5 @@ public final class AptDeployment: Sendable {
       throw .command(what: what, result: output.result, stderr: lines)
     }
     return output.stdoutText
-  }
-
-  private func finish(_ works: [Work], events: any DeployEventSink) -> [HostDeployResult] {
-    for work in works {
-      work.result.duration = MonotonicClock.now - work.started
-      events.handle(.hostFinished(work.result))
-    }
-    return works.map(\.result)
   }
 }

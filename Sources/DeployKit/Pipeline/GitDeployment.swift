@@ -87,8 +87,7 @@ public final class GitDeployment: Sendable {
   /// Who runs this deployment, from where: recorded in the lock and the journal.
   public let who: Operator
   public let heldLocks: HeldLocks
-  private let transport: TransportSelector
-  private let forks: Int
+  private let session: StageSession
 
   public init(
     request: GitDeployRequest, hosts: [DeployHost], by who: Operator, heldLocks: HeldLocks,
@@ -100,91 +99,36 @@ public final class GitDeployment: Sendable {
     self.runID = runID
     self.who = who
     self.heldLocks = heldLocks
-    self.forks = forks
-    self.transport = TransportSelector(onSwitch: onTransportSwitch)
+    session = StageSession(
+      transport: TransportSelector(onSwitch: onTransportSwitch), forks: forks,
+      heldLocks: heldLocks)
   }
 
   /// A host's state while its part runs.
-  private final class Work: @unchecked Sendable {
-    let host: DeployHost
-    var connection: (any SSHConnection)?
-    var result: HostDeployResult
-    var lockToken: String?
+  private final class Work: StageHost, @unchecked Sendable {
     /// A finished build waiting for activation.
     var pending: Activator.Build?
-    let started = MonotonicClock.now
-
-    init(host: DeployHost) {
-      self.host = host
-      result = HostDeployResult(
-        host: host.name, runID: nil, attempt: 1, commit: nil, run: nil, failure: nil,
-        journal: [], duration: 0)
-    }
   }
 
   public func run(events: any DeployEventSink) -> [HostDeployResult] {
     let works = hosts.map(Work.init)
-    let forks = self.forks
-    // 1. Connect everywhere.
-    _ = ParallelHosts.map(works, forks: forks) { work in
-      do throws(SSHError) {
-        work.connection = try self.transport.connect(work.host.target)
-      } catch {
-        work.result.failure = .ssh(error)
-      }
-    }
-    // 2. Lock every reachable host; if one is held, give back the others and stop.
-    let reachable = works.filter { $0.connection != nil }
-    _ = ParallelHosts.map(reachable, forks: forks) { work in self.lock(work, events: events) }
-    if let blocked = reachable.first(where: { $0.result.failure != nil }) {
-      _ = ParallelHosts.map(reachable, forks: forks) { work in self.unlock(work) }
-      for work in reachable where work.result.failure == nil {
-        work.result.failure = .notStarted(
-          reason: "the lock on \(blocked.host.name) is held, and the stage moves together")
-      }
-    } else {
-      // 3. Build (or find the build to activate, or roll back) on each host, independently.
-      _ = ParallelHosts.map(reachable, forks: forks) { work in
-        switch self.request.mode {
-        case .build: self.build(work, events: events)
-        case .activate(let runID): self.findFinishedBuild(work, runID: runID)
-        case .rollback(let target): self.rollBack(work, to: target, events: events)
-        }
-      }
-      // 4. Activate in batches: a batch starts only when the one before it succeeded.
-      activateInBatches(reachable.filter { $0.pending != nil }, events: events)
-      _ = ParallelHosts.map(reachable, forks: forks) { work in self.unlock(work) }
-    }
-    for work in works {
-      work.connection?.close()
-      work.result.duration = MonotonicClock.now - work.started
-      events.handle(.hostFinished(work.result))
-    }
-    return works.map(\.result)
-  }
-
-  // MARK: - Lock
-
-  private func lock(_ work: Work, events: any DeployEventSink) {
-    guard let connection = work.connection else { return }
+    let forks = session.forks
     let owner = LockOwner(
       token: runID, user: who.user, origin: who.origin, app: request.app,
       stage: request.stage, version: request.version ?? request.config.ref, runID: runID,
       since: Timestamp.now)
-    do throws(HostFailure) {
-      try StageLock.acquire(
-        host: work.host, connection: connection, owner: owner, wait: request.lockWait,
-        heldLocks: heldLocks, events: events)
-      work.lockToken = runID
-    } catch {
-      work.result.failure = error
+    let ready = session.open(works, owner: owner, wait: request.lockWait, events: events)
+    // Build (or find the build to activate, or roll back) on each host, independently.
+    _ = ParallelHosts.map(ready, forks: forks) { work in
+      switch self.request.mode {
+      case .build: self.build(work, events: events)
+      case .activate(let runID): self.findFinishedBuild(work, runID: runID)
+      case .rollback(let target): self.rollBack(work, to: target, events: events)
+      }
     }
-  }
-
-  private func unlock(_ work: Work) {
-    guard let token = work.lockToken, let connection = work.connection else { return }
-    StageLock.release(host: work.host, connection: connection, token: token, heldLocks: heldLocks)
-    work.lockToken = nil
+    // Activate in batches: a batch starts only when the one before it succeeded.
+    activateInBatches(ready.filter { $0.pending != nil }, events: events)
+    return session.close(works, events: events)
   }
 
   // MARK: - Build
