@@ -145,9 +145,4 @@ public enum BuildCommands {
       "cat log",
     ].joined(separator: "\n")
   }
-
-  /// The checkout's current commit.
-  public static func head(checkout: String) -> String {
-    "git -C \(ShellQuote.word(checkout)) rev-parse HEAD"
-  }
 }
