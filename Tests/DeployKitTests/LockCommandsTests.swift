@@ -34,9 +34,11 @@ import Testing
   private func runInFakeSSHSession(_ scripts: [String]) throws -> String {
     let sshd = host.base + "/sshd"
     if !host.exists(sshd) {
-      // The shell itself, not the /bin/sh symbolic link: the process's name comes from the file.
+      // A symbolic link, not a copy: the process's name comes from the path it was started by,
+      // and a copy just written may still be open for writing in a child another test thread is
+      // forking, which makes running it fail with "Text file busy".
       let shell = URL(fileURLWithPath: "/bin/sh").resolvingSymlinksInPath().path
-      try FileManager.default.copyItem(atPath: shell, toPath: sshd)
+      try FileManager.default.createSymbolicLink(atPath: sshd, withDestinationPath: shell)
     }
     // Several commands, so that the shell cannot exec the last one and leave the session.
     let body = scripts.indices.map { "sh -c \"$\($0 + 1)\"" }.joined(separator: "; ") + "; exit 0"
