@@ -15,7 +15,7 @@ struct Deploy: ParsableCommand {
       DeployAppCommand.self, ExecCommand.self, InventoryCommand.self, LogsCommand.self,
       BuildsCommand.self, HistoryCommand.self, LockCommand.self, UnlockCommand.self,
       RollbackCommand.self, StatusCommand.self, BadgesCommand.self,
-      BuildAPICommand.self,
+      BuildAPICommand.self, PlayCommand.self,
     ],
     defaultSubcommand: DeployAppCommand.self
   )

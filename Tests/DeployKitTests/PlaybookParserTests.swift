@@ -73,7 +73,7 @@ import Testing
     ),
     ("- hosts: all\n  tasks:\n    - name: nothing\n", "this task calls no module", 3, 7),
     (
-      "- hosts: all\n  tasks:\n    - apt: git\n", "expected arguments (a mapping) for module 'apt'",
+      "- hosts: all\n  tasks:\n    - apt: git\n", "expected key=value pairs; 'git' has no '='",
       3, 12
     ),
   ])

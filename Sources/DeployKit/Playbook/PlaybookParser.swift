@@ -185,12 +185,14 @@ struct PlaybookParser {
           throw .configuration(reader.location(entry.keyNode), message)
         }
         if entry.value.scalar != nil, !reader.isNull(entry.value) {
-          guard Self.freeFormModules.contains(module) else {
-            throw reader.mismatch(
-              entry.value, expected: "arguments (a mapping) for module '\(module)'")
+          // `debug: msg=hello` style: key=value pairs, read when the task runs.
+          // `args:` (wherever it is in the task) is merged in when the task runs.
+          let text = entry.value.scalar?.string ?? ""
+          if !Self.freeFormModules.contains(module) {
+            // `debug: msg=hello`: key=value pairs; anything else is a mistake.
+            _ = try KeyValueArguments.parse(text, at: reader.location(entry.value))
           }
-          found = .module(
-            name: module, args: keywords["args"], freeForm: entry.value.scalar?.string)
+          found = .module(name: module, args: nil, freeForm: text)
         } else {
           found = .module(
             name: module,

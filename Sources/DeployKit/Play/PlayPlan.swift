@@ -1,0 +1,216 @@
+import Foundation
+import Yams
+
+/// A role as `roles:` names it, read from `roles/<name>/` beside the playbook.
+struct PlayRole: Sendable {
+  var name: String
+  var folder: String
+  var defaults: [String: VarValue]
+  var vars: [String: VarValue]
+  var tasks: [PlanStep]
+  var handlers: [PlanStep]
+}
+
+/// A task ready to run: includes read, roles attached, and the blocks and includes around it
+/// remembered, because their keywords (`when`, `tags`, `become`, `vars`, …) apply to it.
+struct PlanStep: Sendable {
+  enum Kind: Sendable {
+    case module(name: String, args: PlaybookValue?, freeForm: String?)
+    case block(body: [PlanStep], rescue: [PlanStep], always: [PlanStep])
+    /// `import_tasks`/`include_tasks`: the included file's steps.
+    case include([PlanStep])
+  }
+
+  var task: PlaybookTask
+  var kind: Kind
+  /// Enclosing blocks and includes, outermost first.
+  var parents: [PlaybookTask]
+  var role: String?
+  /// Where `copy`/`template` look for `src:` files: the role's folder, then the playbook's.
+  var searchFolders: [String]
+
+  var displayName: String {
+    let base =
+      task.name
+      ?? {
+        switch kind {
+        // Ansible names an unnamed task after its module.
+        case .module(let name, _, _): return name
+        case .block: return "block"
+        case .include: return "include"
+        }
+      }()
+    return role.map { "\($0) : \(base)" } ?? base
+  }
+
+  /// A keyword from the task itself or, failing that, the nearest enclosing block or include.
+  func keyword(_ name: String) -> PlaybookValue? {
+    if let value = task.keywords[name] { return value }
+    for parent in parents.reversed() {
+      if let value = parent.keywords[name] { return value }
+    }
+    return nil
+  }
+
+  /// `when:` of the task and of every enclosing block and include: all must hold.
+  var conditions: [PlaybookValue] {
+    (parents + [task]).compactMap { $0.keywords["when"] }
+  }
+
+  /// `vars:` of the enclosing blocks and the task, outermost first (inner ones win).
+  var varsChain: [PlaybookValue] {
+    (parents + [task]).compactMap { $0.keywords["vars"] }
+  }
+
+  var tags: Set<String> {
+    Set((parents + [task]).flatMap(\.tags))
+  }
+}
+
+/// Reads a play's task lists into `PlanStep`s: includes and roles are read here, before any
+/// host is contacted, and every template and condition is parsed, so that a typo anywhere stops
+/// the run with its location instead of half-way through a host.
+struct PlayPlanner {
+  let playbookFolder: String
+
+  func steps(
+    _ tasks: [PlaybookTask], parents: [PlaybookTask] = [], role: String? = nil,
+    searchFolders: [String], depth: Int = 0
+  ) throws(DeployError) -> [PlanStep] {
+    var planned: [PlanStep] = []
+    for task in tasks {
+      try validateKeywords(task)
+      let kind: PlanStep.Kind
+      switch task.action {
+      case .module(let name, let args, let freeForm):
+        if let args { try PlayTemplating.validate(args) }
+        if let freeForm, !PlaybookParser.freeFormModules.contains(name) {
+          for (_, value) in try KeyValueArguments.parse(freeForm, at: task.location)
+          where PlayTemplating.hasTemplate(value) {
+            _ = try Template(value, location: task.location)
+          }
+        } else if let freeForm, PlayTemplating.hasTemplate(freeForm) {
+          _ = try Template(freeForm, location: task.location)
+        }
+        guard ModuleRegistry.module(named: name) != nil else {
+          throw .configuration(
+            task.location, "module '\(name)' is not implemented yet by deploy play")
+        }
+        kind = .module(name: name, args: args, freeForm: freeForm)
+      case .block(let body, let rescue, let always):
+        let inner = parents + [task]
+        kind = .block(
+          body: try steps(body, parents: inner, role: role, searchFolders: searchFolders),
+          rescue: try steps(rescue, parents: inner, role: role, searchFolders: searchFolders),
+          always: try steps(always, parents: inner, role: role, searchFolders: searchFolders))
+      case .include(let file, _):
+        guard !PlayTemplating.hasTemplate(file) else {
+          throw .configuration(
+            task.location,
+            "unsupported: a templated file name in an include ('\(file)'); name the file")
+        }
+        guard depth < 20 else {
+          throw .configuration(task.location, "includes nest more than 20 deep (a cycle?)")
+        }
+        let base = (task.location.file as NSString).deletingLastPathComponent
+        let path = file.hasPrefix("/") ? file : base + "/" + file
+        let included = try PlaybookTaskFile.load(path: path, from: task.location)
+        kind = .include(
+          try steps(
+            included, parents: parents + [task], role: role, searchFolders: searchFolders,
+            depth: depth + 1))
+      }
+      planned.append(
+        PlanStep(
+          task: task, kind: kind, parents: parents, role: role, searchFolders: searchFolders))
+    }
+    return planned
+  }
+
+  /// Checks the keywords whose values are templates or conditions.
+  private func validateKeywords(_ task: PlaybookTask) throws(DeployError) {
+    for key in ["when", "changed_when", "failed_when"] {
+      if let value = task.keywords[key] { try PlayTemplating.validate(value, asCondition: true) }
+    }
+    for key in ["loop", "with_items", "vars", "environment", "notify", "name"] {
+      if let value = task.keywords[key] { try PlayTemplating.validate(value) }
+    }
+    if let delegate = task.keywords["delegate_to"] {
+      let target = delegate.node.scalar?.string ?? ""
+      guard ["localhost", "127.0.0.1"].contains(target) else {
+        throw .configuration(
+          delegate.location,
+          "unsupported: delegate_to '\(target)'; deploy play delegates to localhost only")
+      }
+    }
+  }
+
+  func role(named name: String, at location: SourceLocation) throws(DeployError) -> PlayRole {
+    let folder = playbookFolder + "/roles/" + name
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else {
+      throw .configuration(location, "role '\(name)' not found: no folder \(folder)")
+    }
+    func file(_ sub: String) -> String? {
+      for ext in ["yml", "yaml"] {
+        let path = "\(folder)/\(sub)/main.\(ext)"
+        if FileManager.default.fileExists(atPath: path) { return path }
+      }
+      return nil
+    }
+    let search = [folder, playbookFolder]
+    let tasks = try file("tasks").map { path throws(DeployError) in
+      try steps(
+        try PlaybookTaskFile.load(path: path, from: location), role: name, searchFolders: search)
+    }
+    let handlers = try file("handlers").map { path throws(DeployError) in
+      try steps(
+        try PlaybookTaskFile.load(path: path, from: location), role: name, searchFolders: search)
+    }
+    return PlayRole(
+      name: name, folder: folder,
+      defaults: try file("defaults").map(PlaybookVarsFile.load) ?? [:],
+      vars: try file("vars").map(PlaybookVarsFile.load) ?? [:],
+      tasks: tasks ?? [], handlers: handlers ?? [])
+  }
+}
+
+/// A task file (`import_tasks`, a role's `tasks/main.yml`): a list of tasks.
+enum PlaybookTaskFile {
+  static func load(path: String, from location: SourceLocation) throws(DeployError)
+    -> [PlaybookTask]
+  {
+    let text: String
+    do {
+      text = try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+      throw .configuration(location, "cannot read task file \(path): \(error.localizedDescription)")
+    }
+    guard let root = try YAMLDocument.compose(text, file: path), !root.isNull else { return [] }
+    return try PlaybookParser(file: path).tasks(root, of: "the task file")
+  }
+}
+
+/// A variables file (`vars_files`, a role's `defaults/main.yml`): a mapping of variables.
+enum PlaybookVarsFile {
+  static func load(path: String) throws(DeployError) -> [String: VarValue] {
+    let text: String
+    do {
+      text = try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+      throw .unreadableFile(path: path, reason: error.localizedDescription)
+    }
+    guard let root = try YAMLDocument.compose(text, file: path), !root.isNull else { return [:] }
+    guard case .map(let vars) = try YAMLDocument.varValue(root, file: path) else {
+      throw .configuration(
+        YAMLDocument.location(of: root, file: path), "expected variables (a mapping)")
+    }
+    return vars
+  }
+}
+
+extension Yams.Node {
+  var isNull: Bool { tag.rawValue == Tag.Name.null.rawValue }
+}

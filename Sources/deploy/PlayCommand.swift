@@ -1,0 +1,82 @@
+import ArgumentParser
+import DeployKit
+import Foundation
+
+struct PlayCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "play",
+    abstract: "Run an Ansible playbook (the common subset) on hosts, e.g. to provision them.",
+    discussion: """
+      Reads the whole playbook first (roles, task files, templates): an unknown module, keyword \
+      or filter stops the run with file:line:column before any host is contacted. Tasks run on \
+      all hosts at once; check mode (--check) reports what would change, command and shell \
+      included, and changes nothing. Exit status: 0 if no host failed, 1 if a task failed, \
+      4/5/6 if a host was unreachable / had a wrong key / refused us, 2 for a bad playbook.
+      """)
+
+  @Argument(help: "The playbook file.")
+  var playbook: String
+
+  @Option(name: [.short, .customLong("limit")], help: "Only hosts matching this pattern.")
+  var limit: String?
+
+  @Option(
+    name: [.short, .customLong("extra-vars")],
+    help: "Variables: K=V (several separated by spaces), a JSON/YAML mapping, or @FILE.")
+  var extraVars: [String] = []
+
+  @Option(name: [.short, .customLong("tags")], help: "Only tasks with these tags (comma list).")
+  var tags: [String] = []
+
+  @Option(name: .customLong("skip-tags"), help: "Skip tasks with these tags (comma list).")
+  var skipTags: [String] = []
+
+  @Flag(
+    name: [.customShort("C"), .customLong("check")],
+    help: "Change nothing; report what would change.")
+  var check = false
+
+  @Flag(name: [.customShort("D"), .customLong("diff")], help: "Show the changes to files.")
+  var diff = false
+
+  @OptionGroup var connection: ConnectionOptions
+
+  @OptionGroup var project: ProjectOptions
+
+  func run() throws {
+    try withExitStatus {
+      let inventory = try loadInventory()
+      let book = try Playbook.load(path: playbook)
+      var variables: [String: VarValue] = [:]
+      for argument in extraVars {
+        variables.merge(try ExtraVars.parse(argument)) { $1 }
+      }
+      let options = PlayOptions(
+        limit: limit, extraVars: variables, tags: Set(tags.flatMap(Self.split)),
+        skipTags: Set(skipTags.flatMap(Self.split)), check: check, diff: diff,
+        forks: connection.forks, ssh: connection.defaults)
+      let renderer: any PlayRenderer =
+        connection.json ? JSONPlayRenderer() : TerminalPlayRenderer(diff: diff)
+      let runner = try PlaybookRunner(
+        playbook: book, inventory: inventory, options: options, events: renderer)
+      let started = MonotonicClock.now
+      let (_, status) = runner.run()
+      renderer.finished(duration: MonotonicClock.now - started)
+      return status
+    }
+  }
+
+  private static func split(_ list: String) -> [String] {
+    list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+      !$0.isEmpty
+    }
+  }
+
+  /// `-i`, else `$DEPLOY_INVENTORY`, else the project file's inventory.
+  private func loadInventory() throws(DeployError) -> Inventory {
+    if connection.inventory != nil || environment("DEPLOY_INVENTORY") != nil {
+      return try connection.loadInventory()
+    }
+    return try project.load(connection).1
+  }
+}

@@ -1,0 +1,213 @@
+import DeployKit
+import Foundation
+import Testing
+
+/// `deploy play` on the fleet of real Debian hosts: the playbook language (loops, handlers,
+/// blocks, register, conditions), check mode that changes nothing, and a misspelt playbook that
+/// touches no host.
+extension FleetTests {
+  @Suite struct PlayTests {
+    let directory: String
+
+    init() throws {
+      directory = NSTemporaryDirectory() + "deploy-play-" + UUID().uuidString.prefix(8)
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      for host in TestFleet.hosts {
+        try TestFleet.exec(host, "rm -rf /srv/play-test /tmp/play-marker")
+      }
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+      let path = directory + "/" + name
+      try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+
+    func play(_ arguments: [String], inventory: String = TestFleet.inventoryPath) throws -> (
+      status: Int32, stdout: String, stderr: String
+    ) {
+      try TestHosts.deploy(
+        ["play"] + arguments + ["-i", inventory, "--known-hosts", TestFleet.knownHosts])
+    }
+
+    /// The recap line of `host` as its counts (`ok`, `changed`, …).
+    func recap(_ output: String, _ host: String) -> [String: Int] {
+      guard
+        let line = output.split(separator: "\n").first(where: {
+          $0.hasPrefix(host + " ") && $0.contains(": ok=")
+        })
+      else { return [:] }
+      var counts: [String: Int] = [:]
+      for field in line.split(separator: " ") where field.contains("=") {
+        let parts = field.split(separator: "=")
+        counts[String(parts[0])] = Int(parts[1])
+      }
+      return counts
+    }
+
+    static let language = """
+      - name: The language
+        hosts: test
+        vars:
+          greeting: hello
+          message: "{{ greeting }} from {{ inventory_hostname }}"
+          items: [a, b]
+        tasks:
+          - name: Facts and variables
+            debug:
+              msg: "{{ message }} on {{ ansible_os_family }} {{ ansible_distribution_release }}"
+          - name: Read something
+            command: echo {{ greeting | upper }}
+            register: out
+            changed_when: false
+          - name: Loop, notify
+            shell: mkdir -p /srv/play-test && echo {{ item }} > /srv/play-test/{{ item }}
+            args:
+              creates: /srv/play-test/{{ item }}
+            loop: "{{ items }}"
+            notify: mark
+          - name: Not for these hosts
+            command: "false"
+            when: greeting == 'bye'
+          - block:
+              - name: Fails
+                command: /bin/false
+            rescue:
+              - name: Rescued
+                debug: msg="rescued on {{ inventory_hostname }}"
+            always:
+              - name: Always
+                debug:
+                  msg: always
+          - name: Ignored failure
+            command: /bin/false
+            ignore_errors: true
+          - set_fact:
+              later: "{{ out.stdout | lower }}"
+          - name: Registered and set facts are visible
+            assert:
+              that:
+                - later == 'hello'
+                - out.rc == 0
+                - out is succeeded
+        handlers:
+          - name: mark
+            shell: date > /tmp/play-marker
+      """
+
+    @Test func loopsHandlersBlocksRegisterAndConditions() throws {
+      let book = try write("language.yml", Self.language)
+      let first = try play([book])
+      #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+      for host in ["test1", "test2"] {
+        #expect(
+          recap(first.stdout, host)
+            == [
+              "ok": 10, "changed": 2, "unreachable": 0, "failed": 0, "skipped": 1, "rescued": 1,
+              "ignored": 1,
+            ], "\(first.stdout)")
+        #expect(try TestFleet.exec(host, "cat /srv/play-test/a /srv/play-test/b") == "a\nb\n")
+        #expect(!(try TestFleet.exec(host, "cat /tmp/play-marker")).isEmpty, "handler ran")
+      }
+      #expect(first.stdout.contains("ok: [test1] => hello from test1 on Debian bookworm"))
+      #expect(first.stdout.contains("RUNNING HANDLER [mark]"))
+      #expect(try TestFleet.exec("prod1", "ls /srv/play-test 2>/dev/null || true").isEmpty)
+
+      // Nothing left to do: the loop's `creates` holds, so nothing changes and the handler is
+      // not notified.
+      try TestFleet.exec("test1", "rm /tmp/play-marker")
+      let second = try play([book, "-l", "test1"])
+      #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+      #expect(recap(second.stdout, "test1")["changed"] == 0, "\(second.stdout)")
+      #expect(recap(second.stdout, "test2").isEmpty, "-l test1 leaves test2 out")
+      #expect(!second.stdout.contains("RUNNING HANDLER"))
+      #expect(try TestFleet.exec("test1", "ls /tmp/play-marker 2>/dev/null || true").isEmpty)
+    }
+
+    @Test func checkModeReportsAndChangesNothing() throws {
+      let book = try write(
+        "check.yml",
+        """
+        - hosts: prod1
+          tasks:
+            - name: Create a folder
+              command: mkdir -p /srv/play-test/check
+            - name: Read-only, runs even in check mode
+              command: cat /etc/debian_version
+              register: version
+              check_mode: false
+              changed_when: false
+            - debug:
+                msg: "Debian {{ version.stdout }}"
+        """)
+      let before = try TestFleet.exec("prod1", "find /srv /tmp /root | sort | md5sum")
+      let checked = try play([book, "--check"])
+      #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+      #expect(
+        checked.stdout.contains("would run: mkdir -p /srv/play-test/check"), "\(checked.stdout)")
+      #expect(checked.stdout.contains("=> Debian 12."), "\(checked.stdout)")
+      #expect(recap(checked.stdout, "prod1")["changed"] == 1)
+      #expect(try TestFleet.exec("prod1", "find /srv /tmp /root | sort | md5sum") == before)
+    }
+
+    @Test func aMisspeltModuleTouchesNoHost() throws {
+      let book = try write(
+        "typo.yml",
+        """
+        - hosts: all
+          tasks:
+            - name: Would leave a marker
+              shell: touch /tmp/play-marker
+            - name: Typo
+              aptt:
+                name: git
+        """)
+      // An inventory whose hosts include one nobody listens on: a run that tried to connect
+      // would end "unreachable" (4), not "bad playbook" (2).
+      let inventory = try write(
+        "inventory.ini",
+        try String(contentsOfFile: TestFleet.inventoryPath, encoding: .utf8)
+          + "\n[extra]\nnowhere ansible_host=127.0.0.1 ansible_port=1\n")
+      let result = try play([book], inventory: inventory)
+      #expect(result.status == ExitStatus.usage.rawValue, "\(result.stdout)\(result.stderr)")
+      #expect(result.stderr.contains("typo.yml:6:7: error: unknown module or task keyword 'aptt'"))
+      #expect(result.stderr.contains("did you mean 'apt'?"))
+      #expect(result.stdout.isEmpty)
+      for host in TestFleet.hosts {
+        #expect(try TestFleet.exec(host, "ls /tmp/play-marker 2>/dev/null || true").isEmpty)
+      }
+    }
+
+    @Test func anUnreachableHostIsCountedAndTheOthersGoOn() throws {
+      let book = try write(
+        "reach.yml",
+        """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - shell: touch /tmp/play-marker
+        """)
+      let inventory = try write(
+        "inventory.ini",
+        """
+        [web]
+        prod2 ansible_host=127.0.0.1 ansible_port=\(TestFleet.port("prod2")) ansible_user=root ansible_ssh_private_key_file=\(TestFleet.key)
+        nowhere ansible_host=127.0.0.1 ansible_port=1 ansible_user=root
+        """)
+      let result = try play([book, "--json"], inventory: inventory)
+      #expect(result.status == ExitStatus.unreachable.rawValue, "\(result.stdout)\(result.stderr)")
+      let events = result.stdout.split(separator: "\n").compactMap {
+        try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+      }
+      let recaps = Dictionary(
+        uniqueKeysWithValues: events.filter { $0["event"] as? String == "recap" }.map {
+          ($0["host"] as? String ?? "", $0)
+        })
+      #expect(recaps["nowhere"]?["unreachable"] as? Int == 1)
+      #expect(recaps["prod2"]?["changed"] as? Int == 1)
+      #expect(!(try TestFleet.exec("prod2", "ls /tmp/play-marker")).isEmpty)
+    }
+  }
+}
