@@ -126,6 +126,69 @@ extension FleetTests {
       #expect(try TestFleet.exec("test1", "ls /tmp/play-marker 2>/dev/null || true").isEmpty)
     }
 
+    @Test func rolesTagsExtraVarsSerialAndNoLog() throws {
+      _ = try write(
+        "roles/greeter/defaults/main.yml", "greeting: hello\nsecret_word: swordfish\n")
+      _ = try write("roles/greeter/vars/main.yml", "role_var: from-role\n")
+      _ = try write(
+        "roles/greeter/tasks/main.yml",
+        """
+        - name: Greet
+          shell: echo "{{ greeting }} {{ role_var }} {{ who }}" >> /srv/play-test/greetings
+          notify: greeted
+          tags: [greet]
+        - name: Secret
+          shell: echo {{ secret_word }} > /srv/play-test/secret
+          no_log: true
+          tags: [secret]
+        """)
+      _ = try write(
+        "roles/greeter/handlers/main.yml",
+        "- name: greeted\n  shell: echo handled >> /srv/play-test/greetings\n")
+      _ = try write("vars.yml", "who: world\n")
+      let book = try write(
+        "site.yml",
+        """
+        - hosts: test
+          gather_facts: false
+          serial: 1
+          pre_tasks:
+            - name: Folder
+              shell: mkdir -p /srv/play-test
+              tags: [always]
+          roles:
+            - greeter
+          tasks:
+            - name: Untagged
+              shell: touch /srv/play-test/untagged
+        """)
+      let run = try play([book, "-e", "@" + directory + "/vars.yml", "-e", "greeting='good day'"])
+      #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+      for host in ["test1", "test2"] {
+        #expect(
+          try TestFleet.exec(host, "cat /srv/play-test/greetings")
+            == "good day from-role world\nhandled\n")
+        #expect(try TestFleet.exec(host, "cat /srv/play-test/secret") == "swordfish\n")
+      }
+      #expect(run.stdout.contains("TASK [greeter : Greet]"), "\(run.stdout)")
+      #expect(!run.stdout.contains("swordfish"), "no_log hides the command")
+      // serial: 1 runs the whole play on test1 before test2 starts.
+      let lines = run.stdout.split(separator: "\n").map(String.init)
+      let lastTest1 = try #require(lines.lastIndex { $0.contains("[test1]") })
+      let firstTest2 = try #require(lines.firstIndex { $0.contains("[test2]") })
+      #expect(lastTest1 < firstTest2, "\(run.stdout)")
+
+      // -t runs the tagged task and `always`; --skip-tags removes one.
+      for host in ["test1", "test2"] { try TestFleet.exec(host, "rm -rf /srv/play-test") }
+      let tagged = try play([
+        book, "-t", "greet,secret", "--skip-tags", "secret", "-l", "test1", "-e", "who=world",
+      ])
+      #expect(tagged.status == 0, "\(tagged.stdout)\(tagged.stderr)")
+      #expect(
+        try TestFleet.exec("test1", "ls /srv/play-test") == "greetings\n", "\(tagged.stdout)")
+      #expect(recap(tagged.stdout, "test1")["changed"] == 3, "folder, greet, handler")
+    }
+
     @Test func checkModeReportsAndChangesNothing() throws {
       let book = try write(
         "check.yml",

@@ -136,6 +136,14 @@ public final class PlaybookRunner: @unchecked Sendable {
       return
     }
     events.handle(.playStarted(name: name, hosts: playHosts.map(\.name)))
+    // `serial: N`: the whole play on N hosts, then on the next N.
+    let size = plan.play.serial ?? playHosts.count
+    for start in stride(from: 0, to: playHosts.count, by: size) {
+      runBatch(Array(playHosts[start..<min(start + size, playHosts.count)]), plan)
+    }
+  }
+
+  private func runBatch(_ playHosts: [PlayHost], _ plan: PlayPlan) {
     for host in playHosts { host.notified = [] }
     connect(playHosts, play: plan.play)
     if plan.play.gatherFacts { gatherFacts(playHosts, plan: plan) }
@@ -246,6 +254,11 @@ public final class PlaybookRunner: @unchecked Sendable {
       case .module:
         guard selectedByTags(step, context) else { continue }
         runTask(step, on: active, context)
+        if context.plan.play.anyErrorsFatal, active.contains(where: { $0.failed }) {
+          // One failure stops the play everywhere: no host goes on half-configured alone.
+          for host in active where host.active { host.failed = true }
+          return
+        }
       case .include(let inner):
         run(inner, on: active, context)
       case .block(let body, let rescue, let always):
@@ -318,7 +331,13 @@ public final class PlaybookRunner: @unchecked Sendable {
     let vars = hostVarsSnapshot()
     let name = taskName(step, context)
     events.handle(.taskStarted(name: name, kind: kind, location: step.task.location))
-    _ = ParallelHosts.map(active, forks: options.forks) { host in
+    var hosts = active
+    if let once = step.keyword("run_once"),
+      (try? PlayTemplating.condition(once, vars: options.extraVars)) == true
+    {
+      hosts = Array(active.prefix(1))
+    }
+    _ = ParallelHosts.map(hosts, forks: options.forks) { host in
       TaskExecution(
         step: step, host: host, name: name, play: context.plan, allHosts: context.allHosts,
         hostvars: vars, options: self.options, events: self.events

@@ -152,7 +152,8 @@ struct TaskExecution {
         .hostResult(
           TaskHostResult(
             host: host.name, task: name, status: outcome.status,
-            item: (label ?? item).displayText, message: outcome.message, diffs: outcome.diffs,
+            item: noLog ? "None" : (label ?? item).displayText,
+            message: noLog ? Self.hidden : outcome.message, diffs: noLog ? [] : outcome.diffs,
             delegatedTo: delegated ? "localhost" : nil, location: step.task.location)))
       anyChanged = anyChanged || outcome.status == .changed
       anyFailed = anyFailed || outcome.status == .failed
@@ -172,6 +173,15 @@ struct TaskExecution {
     return Outcome(
       status: status, message: anyFailed ? "One or more items failed" : nil,
       diffs: [], registered: registered)
+  }
+
+  static let hidden =
+    "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
+
+  /// `no_log: true`: results are shown without messages, items or diffs (they may hold secrets).
+  private var noLog: Bool {
+    guard let value = step.keyword("no_log") else { return false }
+    return (try? PlayTemplating.condition(value, vars: [:])) == true
   }
 
   private var delegated: Bool { step.keyword("delegate_to") != nil }
@@ -339,7 +349,8 @@ struct TaskExecution {
         try PlayTemplating.value(value, vars: vars).displayText
       } ?? vars["ansible_become_user"]?.stringValue ?? play.play.becomeUser ?? "root"
     var environment: [String: String] = [:]
-    for value in [step.keyword("environment")].compactMap({ $0 }) {
+    // The play's environment, then the nearest block's or the task's over it.
+    for value in [play.play.environment, step.keyword("environment")].compactMap({ $0 }) {
       guard case .map(let map) = try PlayTemplating.value(value, vars: vars) else {
         throw .configuration(value.location, "'environment' must be a mapping")
       }
@@ -398,8 +409,9 @@ struct TaskExecution {
       events.handle(
         .hostResult(
           TaskHostResult(
-            host: host.name, task: name, status: status, item: nil, message: outcome.message,
-            diffs: looped ? [] : outcome.diffs, delegatedTo: delegated ? "localhost" : nil,
+            host: host.name, task: name, status: status, item: nil,
+            message: noLog ? Self.hidden : outcome.message,
+            diffs: looped || noLog ? [] : outcome.diffs, delegatedTo: delegated ? "localhost" : nil,
             location: step.task.location)))
     }
   }

@@ -23,6 +23,12 @@ public struct Playbook: Sendable {
     public var postTasks: [PlaybookTask]
     public var handlers: [PlaybookTask]
     public var tags: [String]
+    /// `environment:` for every task of the play.
+    public var environment: PlaybookValue?
+    /// `serial:` hosts per batch (the whole play runs on one batch, then the next).
+    public var serial: Int?
+    /// `any_errors_fatal:` a failure on one host stops the play on all.
+    public var anyErrorsFatal: Bool
     public var location: SourceLocation
   }
 

@@ -75,7 +75,46 @@ struct PlaybookParser {
     name.hasPrefix("/") ? name : (file as NSString).deletingLastPathComponent + "/" + name
   }
 
+  /// Ansible keywords `deploy play` knows but does not implement: named as such, so nobody
+  /// takes them for typos.
+  static let unsupportedKeywords: Set<String> = [
+    "until", "retries", "delay", "async", "poll", "local_action", "action", "connection",
+    "delegate_facts", "throttle", "timeout", "ignore_unreachable", "module_defaults",
+    "collections", "debugger", "become_method", "become_flags", "become_exe", "port",
+    "remote_user", "vars_prompt", "strategy", "max_fail_percentage", "order", "force_handlers",
+    "gather_subset", "gather_timeout", "fact_path", "hosts_file", "include_role",
+    "import_role", "include_vars", "include", "meta", "setup", "raw", "script", "uri",
+    "debconf", "cron", "mount", "sysctl", "ufw", "reboot", "replace", "slurp", "fetch",
+    "synchronize", "find", "tempfile", "hostname", "timezone", "iptables", "apt_key",
+    "apt_repository", "pip", "docker_container", "add_host", "group_by", "set_stats",
+  ]
+
+  private func unsupported(_ key: String, keyNode: Node) -> DeployError? {
+    let short = key.split(separator: ".").last.map(String.init) ?? key
+    if Self.unsupportedKeywords.contains(short) {
+      return .configuration(
+        reader.location(keyNode),
+        "unsupported: '\(key)' is Ansible, but deploy play does not implement it")
+    }
+    if key.hasPrefix("with_") {
+      return .configuration(
+        reader.location(keyNode),
+        "unsupported: '\(key)' (deploy play implements loop and with_items)")
+    }
+    if key.split(separator: ".").count >= 3 {
+      return .configuration(
+        reader.location(keyNode),
+        "unsupported: module '\(key)' from a collection; deploy play implements: "
+          + Self.modules.sorted().joined(separator: ", "))
+    }
+    return nil
+  }
+
   private func play(_ node: Node) throws(DeployError) -> Playbook.Play {
+    for entry in try reader.entries(node, expected: "a play (a mapping)").entries
+    where !Self.playKeys.contains(entry.key) {
+      if let error = unsupported(entry.key, keyNode: entry.keyNode) { throw error }
+    }
     let fields = try reader.fields(node, of: "a play", allowed: Self.playKeys)
     guard let hostsNode = fields["hosts"] else {
       throw .configuration(
@@ -127,6 +166,18 @@ struct PlaybookParser {
       tags: try fields["tags"].map { node throws(DeployError) in
         try reader.strings(node, expected: "tag names for 'tags'", single: true).map(\.text)
       } ?? [],
+      environment: fields["environment"].map { PlaybookValue($0, file: file) },
+      serial: try fields["serial"].map { node throws(DeployError) in
+        guard let count = Int(try reader.string(node, expected: "a number of hosts")), count > 0
+        else {
+          throw reader.mismatch(
+            node,
+            expected:
+              "a positive number of hosts for 'serial' (percentages and lists are not supported)")
+        }
+        return count
+      },
+      anyErrorsFatal: try bool("any_errors_fatal", false),
       location: reader.location(node))
   }
 
@@ -176,6 +227,7 @@ struct PlaybookParser {
         found = .include(file: name, imported: entry.key.hasSuffix("import_tasks"))
       default:
         guard let module = Self.moduleName(entry.key) else {
+          if let error = unsupported(entry.key, keyNode: entry.keyNode) { throw error }
           var message = "unknown module or task keyword '\(entry.key)'"
           let known = Array(Self.modules) + Self.taskKeywords
           if let guess = YAMLSchemaReader.closest(to: entry.key, in: known) {
