@@ -2,7 +2,9 @@
 enum ModuleRegistry {
   static let all: [any PlayModule.Type] = [
     CommandModule.self, ShellModule.self, DebugModule.self, SetFactModule.self,
-    AssertModule.self, FailModule.self, PauseModule.self,
+    AssertModule.self, FailModule.self, PauseModule.self, CopyModule.self,
+    TemplateModule.self, FileModule.self, LineInFileModule.self, BlockInFileModule.self,
+    StatModule.self,
   ]
 
   private static let byName: [String: any PlayModule.Type] = Dictionary(
