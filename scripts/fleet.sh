@@ -35,11 +35,16 @@ readonly CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 readonly PKG_NAMES=(ooni-api fastpath analysis)
 readonly PKG_VERSIONS=(1.0.79~pr751-14 1.0.80~pr760-20 1.0.80 1.0.81~pr770-3)
 readonly PKG_BROKEN=ooni-api=1.0.80+broken1
+# What --provision-packages adds to the repository (with every dependency and recommendation
+# missing from the base): what playbooks/provision.yml installs, python3-apt for Ansible's apt
+# module, acl for Ansible's become to an unprivileged user. Changing the list downloads a new set.
+readonly PROVISION_PACKAGES=(git tmux curl ca-certificates rsync python3-apt acl unzip less)
 
 fleet_usage() {
 	cat <<EOF
 Usage:
-  scripts/fleet.sh start [-n N] [-d DIR] [-p BASE_PORT] [--names a,b,..] [--packages] [--netns]
+  scripts/fleet.sh start [-n N] [-d DIR] [-p BASE_PORT] [--names a,b,..] [--packages]
+                        [--provision-packages] [--netns]
   scripts/fleet.sh stop [-d DIR]          kill every process of the hosts, unmount, remove them
   scripts/fleet.sh status [-d DIR]        one line per host; exit 0 only if all are up
   scripts/fleet.sh exec HOST [-d DIR] -- CMD [ARG...]
@@ -47,7 +52,9 @@ Usage:
   scripts/fleet.sh stop-host HOST [-d DIR]  stop its sshd (connection refused)
   scripts/fleet.sh start-host HOST [-d DIR]
   scripts/fleet.sh base                   build the cached base tarball if missing
-  scripts/fleet.sh repo [-d DIR]          (re)build DIR/repo (what --packages uses)
+  scripts/fleet.sh repo [-d DIR] [--provision-packages]
+                                          (re)build DIR/repo (what --packages uses)
+  scripts/fleet.sh provision-debs         download the --provision-packages .debs if missing
 
 Defaults: N=4, DIR=<repo root>/.fleet, BASE_PORT: the first free range from $DEFAULT_BASE_PORT
 (in steps of 1000). Host names: testK for the first ceil(N/2) hosts, prodK for the rest
@@ -64,11 +71,25 @@ own upper directory, /proc, /dev and /dev/pts mounted, own host keys, root's aut
 DIR/keys/*.pub, and its own sshd (the host's Debian sshd, chrooted). Nothing is installed
 into the machine's own dpkg database.
 
+A host's sshd reads /etc/ssh/sshd_config (written by fleet.sh; it includes
+/etc/ssh/sshd_config.d/*.conf first, as Debian's does) and writes /run/sshd.pid, so inside a host
+'service ssh reload' and 'service ssh restart' (Debian's init script: there is no systemd) work
+as on a real host: reload (SIGHUP) re-executes the same sshd, same pid, same port, new settings;
+restart starts a new one (with SSHD_OPTS from /etc/default/ssh: the same log file). With
+--netns the second sshd (/run/sshd-netns.pid) is not reloaded by them.
+
 --packages  build DIR/repo: .debs of ${PKG_NAMES[*]} at ${PKG_VERSIONS[*]}
             (each installs /usr/share/<pkg>/VERSION) plus $PKG_BROKEN whose postinst
             exits 1, indexed with dpkg-scanpackages --multiversion. It is bind-mounted
             read-only at /srv/repo in every host, whose only apt source is then
             'deb [trusted=yes] file:/srv/repo ./' (apt-get update already run).
+--provision-packages  implies --packages; the repository also has Debian's .debs of
+            ${PROVISION_PACKAGES[*]}
+            with every dependency (and recommendation) the base lacks, so that inside a host
+            'apt-get update && apt-get install -y git tmux curl' works with no network. They
+            are downloaded once per machine (apt-get install --download-only in a throwaway
+            overlay of the base, against the base's mirror) into
+            $CACHE_DIR/provision-<key>/ and hard-linked (else copied) into DIR/repo.
 --netns     also: network namespace $NS with host i at $ADDR_PREFIX<i>, a second sshd per
             host on port 22 there, and NAME.$DOMAIN resolving inside it only
             ($NS_ETC/hosts): ip netns exec $NS ssh -F DIR/ssh_config test1.$DOMAIN true
@@ -235,6 +256,11 @@ build_repo() { # $1: DIR
 	for j in "${jobs[@]}"; do wait "$j" || bad=1; done
 	rm -rf "$build"
 	((!bad)) || die "dpkg-deb --build failed"
+	if ((PROVISION)); then
+		local debs
+		debs=$(ensure_provision_debs)
+		cp -l "$debs"/*.deb "$tmp"/ 2>/dev/null || cp "$debs"/*.deb "$tmp"/
+	fi
 	(cd "$tmp" && dpkg-scanpackages --multiversion . /dev/null 2>/dev/null >Packages && gzip -9nk Packages)
 	[[ -s $tmp/Packages ]] || die "dpkg-scanpackages produced nothing"
 	# A Release file with the indexes' hashes: apt then reads the repository quietly
@@ -242,8 +268,8 @@ build_repo() { # $1: DIR
 	local f
 	{
 		printf 'Origin: deploy-fleet\nLabel: deploy-fleet\nSuite: fleet\nCodename: fleet\n'
-		printf 'Date: %s\nArchitectures: all\nDescription: deploy test packages (scripts/fleet.sh)\nSHA256:\n' \
-			"$(LC_ALL=C date -Ru)"
+		printf 'Date: %s\nArchitectures: all %s\nDescription: deploy test packages (scripts/fleet.sh)\nSHA256:\n' \
+			"$(LC_ALL=C date -Ru)" "$(dpkg --print-architecture)"
 		for f in Packages Packages.gz; do
 			printf ' %s %s %s\n' "$(sha256sum "$tmp/$f" | cut -d' ' -f1)" "$(stat -c %s "$tmp/$f")" "$f"
 		done
@@ -282,6 +308,66 @@ EOF
 	fi
 	chmod 755 "$b/DEBIAN/postinst"
 	dpkg-deb -Zgzip --root-owner-group --build "$b" "$out/${pkg}_${ver}_all.deb" >/dev/null
+}
+
+provision_key() { # $1: base dir
+	printf '%s %s\n' "$(basename "$1")" "${PROVISION_PACKAGES[*]}" | sha256sum | cut -c1-8
+}
+
+# Prints the directory of the cached provisioning .debs: Debian's .debs of
+# PROVISION_PACKAGES and of everything they pull in that the base lacks, as apt-get would
+# install them on a host (recommendations included). Downloads them when missing, once per
+# machine: apt-get install --download-only in a throwaway overlay of the base whose only
+# source is the base's mirror. Serialised by the lock of ensure_base.
+ensure_provision_debs() {
+	local base key out
+	base=$(ensure_base)
+	key=$(provision_key "$base")
+	out=$CACHE_DIR/provision-$key
+	if [[ -f $out/.complete ]]; then
+		printf '%s\n' "$out"
+		return 0
+	fi
+	exec 8>"$CACHE_DIR/.lock"
+	flock -w 600 8 || die "another fleet.sh is downloading into $CACHE_DIR"
+	if [[ ! -f $out/.complete ]]; then
+		local mirror build root t0=$EPOCHREALTIME
+		mirror=$(debian_mirror)
+		build=$CACHE_DIR/provision-build-$key
+		root=$build/root
+		umount_under "$build"
+		rm -rf "$build" "$out"
+		mkdir -p "$build/upper" "$build/work" "$root"
+		mount -t overlay overlay -o "lowerdir=$base,upperdir=$build/upper,workdir=$build/work" "$root"
+		mount --make-private "$root"
+		mount --bind /dev "$root/dev"
+		rm -f "$root/etc/resolv.conf"
+		cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+		printf 'deb %s %s main\n' "$mirror" "$SUITE" >"$root/etc/apt/sources.list"
+		rm -f "$root"/etc/apt/sources.list.d/*
+		log "downloading the provisioning packages (${PROVISION_PACKAGES[*]}) and their dependencies from $mirror; once per machine"
+		if ! chroot "$root" /usr/bin/env -i PATH="$CHROOT_PATH" HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+			/bin/sh -c 'apt-get update -qq && apt-get install -y -q --download-only "$@"' sh "${PROVISION_PACKAGES[@]}" \
+			>"$CACHE_DIR/provision-download.log" 2>&1; then
+			tail -n 20 "$CACHE_DIR/provision-download.log" >&2
+			umount_under "$build"
+			rm -rf "$build"
+			die "downloading the provisioning packages failed (log: $CACHE_DIR/provision-download.log)"
+		fi
+		rm -rf "$out.tmp"
+		mkdir -p "$out.tmp"
+		find "$root/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -exec cp -t "$out.tmp" {} +
+		umount_under "$build"
+		rm -rf "$build"
+		find "$out.tmp" -name '*.deb' | grep -q . || die "no .debs were downloaded (log: $CACHE_DIR/provision-download.log)"
+		chmod -R a+rX "$out.tmp"
+		: >"$out.tmp/.complete"
+		mv "$out.tmp" "$out"
+		log "provisioning packages cached in $(elapsed "$t0")s: $out ($(find "$out" -name '*.deb' | wc -l) .debs, $(du -sh "$out" | cut -f1))"
+	fi
+	flock -u 8
+	exec 8>&-
+	printf '%s\n' "$out"
 }
 
 # --- hosts -------------------------------------------------------------------------
@@ -419,6 +505,8 @@ pick_base_port() { # $1: N, $2: requested base or empty
 write_host_sshd_config() { # $1: path, $2: listen, $3: pid file
 	cat >"$1" <<EOF
 # Written by deploy's scripts/fleet.sh.
+# Drop-ins first, as in Debian's own sshd_config (the first value of a keyword wins).
+Include /etc/ssh/sshd_config.d/*.conf
 ListenAddress $2
 PidFile $3
 HostKey /etc/ssh/ssh_host_ed25519_key
@@ -462,6 +550,9 @@ setup_host() { # $1: DIR, $2: base, $3: name, $4: index (1-based), $5: hosts fil
 	printf '%s\n' "$name" >"$root/etc/hostname"
 	printf '%s' "$hosts" | sed "s/^127.0.1.1\t.*/127.0.1.1\t$name.$DOMAIN $name/" >"$root/etc/hosts"
 	write_host_sshd_config "$root/etc/ssh/sshd_config" "127.0.0.1:${PORTS[$name]}" /run/sshd.pid
+	# What Debian's init script passes to the sshd it starts (`service ssh restart`): the same
+	# log file as the sshd fleet.sh starts.
+	printf '# Written by deploy'"'"'s scripts/fleet.sh.\nSSHD_OPTS="-E /var/log/sshd.log"\n' >"$root/etc/default/ssh"
 	if ((NETNS)); then
 		write_host_sshd_config "$root/etc/ssh/sshd_config_netns" "$ADDR_PREFIX$i:22" /run/sshd-netns.pid
 	fi
@@ -607,8 +698,9 @@ fleet_start() { # $1: N, $2: DIR, $3: base port or '', $4: names csv, $5: packag
 		printf 'FLEET_DIR=%s\nFLEET_COUNT=%s\nFLEET_HOSTS=%s\nFLEET_BASE_PORT=%s\n' "$dir" "$n" "${names[*]}" "$port0"
 		printf 'FLEET_DOMAIN=%s\nFLEET_KEY=%s\nFLEET_KNOWN_HOSTS=%s\nFLEET_SSH_CONFIG=%s\nFLEET_INVENTORY=%s\n' \
 			"$DOMAIN" "$dir/keys/id_ed25519" "$dir/known_hosts" "$dir/ssh_config" "$dir/inventory.ini"
-		printf 'FLEET_BASE=%s\nFLEET_PACKAGES=%s\nFLEET_REPO=%s\nFLEET_NETNS=%s\n' \
-			"$base" "$PACKAGES" "$( ((PACKAGES)) && printf '%s' "$dir/repo")" "$( ((NETNS)) && printf '%s' "$NS")"
+		printf 'FLEET_BASE=%s\nFLEET_PACKAGES=%s\nFLEET_REPO=%s\nFLEET_NETNS=%s\nFLEET_PROVISION_PACKAGES=%s\n' \
+			"$base" "$PACKAGES" "$( ((PACKAGES)) && printf '%s' "$dir/repo")" "$( ((NETNS)) && printf '%s' "$NS")" \
+			"$( ((PROVISION)) && printf '%s' "${PROVISION_PACKAGES[*]}")"
 		for name in "${names[@]}"; do
 			printf 'FLEET_PORT_%s=%s\nFLEET_ADDR_%s=%s\n' "$name" "${PORTS[$name]}" "$name" "${ADDRS[$name]}"
 		done
@@ -767,7 +859,7 @@ fleet_main() {
 	local cmd=$1
 	shift
 	local n=4 dir='' port='' names_csv='' name=''
-	PACKAGES=0 NETNS=0
+	PACKAGES=0 NETNS=0 PROVISION=0
 	while (($#)); do
 		case $1 in
 		-n | -d | -p | --names)
@@ -782,6 +874,10 @@ fleet_main() {
 			;;
 		--packages)
 			PACKAGES=1
+			shift
+			;;
+		--provision-packages)
+			PACKAGES=1 PROVISION=1
 			shift
 			;;
 		--netns)
@@ -805,7 +901,7 @@ fleet_main() {
 		esac
 	done
 	case $cmd in
-	start | stop | status | base | repo) [[ -z $name ]] || die "unexpected argument: $name" ;;
+	start | stop | status | base | repo | provision-debs) [[ -z $name ]] || die "unexpected argument: $name" ;;
 	esac
 	case $cmd in
 	start) fleet_start "$n" "$dir" "$port" "$names_csv" ;;
@@ -822,6 +918,10 @@ fleet_main() {
 	base)
 		need_root
 		ensure_base >/dev/null
+		;;
+	provision-debs)
+		need_root
+		ensure_provision_debs
 		;;
 	repo)
 		need_root

@@ -1,6 +1,7 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployKit
 
 @Suite struct PlaybookParserTests {
   @Test func theShippedProvisioningPlaybookParses() throws {
@@ -41,7 +42,7 @@ import Testing
     let play = try #require(playbook.plays.first)
     #expect(play.hosts == "web:&prod")
     #expect(!play.gatherFacts)
-    #expect(play.roles == ["common", "nginx"])
+    #expect(play.roles.map(\.name) == ["common", "nginx"])
     guard case .module("command", _, let freeForm) = play.tasks[0].action else {
       Issue.record("expected command")
       return
@@ -96,5 +97,12 @@ import Testing
     try "- import_playbook: a.yml\n".write(
       toFile: dir + "/b.yml", atomically: true, encoding: .utf8)
     #expect(throws: DeployError.self) { try Playbook.load(path: dir + "/a.yml") }
+  }
+}
+
+@Suite struct ModuleRegistryTests {
+  /// Every module name the parser accepts has an implementation, and nothing else is registered.
+  @Test func theParserAndTheRegistryAgree() {
+    #expect(Set(ModuleRegistry.all.map { $0.name }) == PlaybookParser.modules)
   }
 }

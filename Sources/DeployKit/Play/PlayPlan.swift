@@ -145,7 +145,17 @@ struct PlayPlanner {
     }
   }
 
-  func role(named name: String, at location: SourceLocation) throws(DeployError) -> PlayRole {
+  func role(_ reference: Playbook.RoleReference) throws(DeployError) -> PlayRole {
+    let name = reference.name
+    let location = reference.location
+    // The role entry's keywords (`tags`, `when`, `vars`, …) reach its tasks the way a block's
+    // reach the block's tasks: as an enclosing parent.
+    let entry = PlaybookTask(
+      name: "role \(name)", action: .include(file: name, imported: true),
+      keywords: reference.keywords, location: location)
+    for (key, value) in reference.keywords {
+      try PlayTemplating.validate(value, asCondition: key == "when")
+    }
     let folder = playbookFolder + "/roles/" + name
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory),
@@ -163,7 +173,8 @@ struct PlayPlanner {
     let search = [folder, playbookFolder]
     let tasks = try file("tasks").map { path throws(DeployError) in
       try steps(
-        try PlaybookTaskFile.load(path: path, from: location), role: name, searchFolders: search)
+        try PlaybookTaskFile.load(path: path, from: location), parents: [entry], role: name,
+        searchFolders: search)
     }
     let handlers = try file("handlers").map { path throws(DeployError) in
       try steps(

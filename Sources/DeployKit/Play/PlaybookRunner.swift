@@ -85,7 +85,7 @@ public final class PlaybookRunner: @unchecked Sendable {
       }
       let search = [playbookFolder]
       var roles: [PlayRole] = []
-      for name in play.roles { roles.append(try planner.role(named: name, at: play.location)) }
+      for reference in play.roles { roles.append(try planner.role(reference)) }
       var varsFiles: [String: VarValue] = [:]
       for file in play.varsFiles {
         guard !PlayTemplating.hasTemplate(file) else {

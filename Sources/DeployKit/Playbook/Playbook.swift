@@ -17,7 +17,7 @@ public struct Playbook: Sendable {
     public var gatherFacts: Bool
     public var vars: [String: PlaybookValue]
     public var varsFiles: [String]
-    public var roles: [String]
+    public var roles: [RoleReference]
     public var preTasks: [PlaybookTask]
     public var tasks: [PlaybookTask]
     public var postTasks: [PlaybookTask]
@@ -29,6 +29,14 @@ public struct Playbook: Sendable {
     public var serial: Int?
     /// `any_errors_fatal:` a failure on one host stops the play on all.
     public var anyErrorsFatal: Bool
+    public var location: SourceLocation
+  }
+
+  /// An entry of `roles:`: a name, or `{role: NAME, tags: …, when: …, vars: …}`.
+  public struct RoleReference: Sendable {
+    public var name: String
+    /// `tags`, `when`, `vars`, `become`, … given with the role: they apply to its tasks.
+    public var keywords: [String: PlaybookValue]
     public var location: SourceLocation
   }
 

@@ -181,22 +181,43 @@ struct PlaybookParser {
       location: reader.location(node))
   }
 
-  private func roleNames(_ node: Node) throws(DeployError) -> [String] {
+  private func roleNames(_ node: Node) throws(DeployError) -> [Playbook.RoleReference] {
     guard let list = node.sequence else { throw reader.mismatch(node, expected: "a list of roles") }
-    var names: [String] = []
+    var roles: [Playbook.RoleReference] = []
     for item in list {
       if item.scalar != nil {
-        names.append(try reader.string(item, expected: "a role name"))
-      } else {
-        let fields = try reader.entries(item, expected: "a role name or {role: NAME}")
-        guard let role = fields["role"] ?? fields["name"] else {
-          throw .configuration(reader.location(item), "a role entry needs 'role: NAME'")
-        }
-        names.append(try reader.string(role, expected: "a role name"))
+        roles.append(
+          Playbook.RoleReference(
+            name: try reader.string(item, expected: "a role name"), keywords: [:],
+            location: reader.location(item)))
+        continue
       }
+      let fields = try reader.entries(item, expected: "a role name or {role: NAME}")
+      guard let role = fields["role"] ?? fields["name"] else {
+        throw .configuration(reader.location(item), "a role entry needs 'role: NAME'")
+      }
+      var keywords: [String: PlaybookValue] = [:]
+      for entry in fields.entries where entry.key != "role" && entry.key != "name" {
+        guard Self.roleKeywords.contains(entry.key) else {
+          throw .configuration(
+            reader.location(entry.keyNode),
+            "unsupported in a role entry: '\(entry.key)' (supported: "
+              + Self.roleKeywords.sorted().joined(separator: ", ") + ")")
+        }
+        keywords[entry.key] = PlaybookValue(entry.value, file: file)
+      }
+      roles.append(
+        Playbook.RoleReference(
+          name: try reader.string(role, expected: "a role name"), keywords: keywords,
+          location: reader.location(item)))
     }
-    return names
+    return roles
   }
+
+  /// What a `roles:` entry may set for the role's tasks.
+  static let roleKeywords: Set<String> = [
+    "tags", "when", "vars", "become", "become_user", "environment",
+  ]
 
   /// A list of tasks (a play's `tasks:`, a block, or a task file).
   func tasks(_ node: Node, of what: String) throws(DeployError) -> [PlaybookTask] {
