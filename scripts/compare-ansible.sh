@@ -136,7 +136,8 @@ mapfile -d '' -t ansible_args < <(args_for ansible)
 run ansible ansible "$ansible_playbook" "${ansible_args[@]}"
 if ((!ansible_only)); then
 	mapfile -d '' -t deploy_args < <(args_for deploy)
-	run deploy deploy "$deploy" play "${deploy_args[@]}"
+	# ansible reads the known_hosts file from ansible_ssh_common_args; deploy takes it as an option.
+	run deploy deploy "$deploy" play "${deploy_args[@]}" --known-hosts "$dir/known_hosts"
 fi
 
 # The state of one host, free of its name, port and timestamps.

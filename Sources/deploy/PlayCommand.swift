@@ -39,6 +39,11 @@ struct PlayCommand: ParsableCommand {
   @Flag(name: [.customShort("D"), .customLong("diff")], help: "Show the changes to files.")
   var diff = false
 
+  @Flag(
+    name: .customLong("syntax-check"),
+    help: "Read and check the playbook (roles, task files, templates); contact no host.")
+  var syntaxCheck = false
+
   @OptionGroup var connection: ConnectionOptions
 
   @OptionGroup var project: ProjectOptions
@@ -52,13 +57,17 @@ struct PlayCommand: ParsableCommand {
         variables.merge(try ExtraVars.parse(argument)) { $1 }
       }
       let options = PlayOptions(
-        limit: limit, extraVars: variables, tags: Set(tags.flatMap(Self.split)),
+        limit: syntaxCheck ? nil : limit, extraVars: variables, tags: Set(tags.flatMap(Self.split)),
         skipTags: Set(skipTags.flatMap(Self.split)), check: check, diff: diff,
         forks: connection.forks, ssh: connection.defaults)
       let renderer: any PlayRenderer =
         connection.json ? JSONPlayRenderer() : TerminalPlayRenderer(diff: diff)
       let runner = try PlaybookRunner(
         playbook: book, inventory: inventory, options: options, events: renderer)
+      if syntaxCheck {
+        Terminal.standardOutput.write("\nplaybook: \(playbook)\n")
+        return .success
+      }
       let started = MonotonicClock.now
       let (_, status) = runner.run()
       renderer.finished(duration: MonotonicClock.now - started)

@@ -11,14 +11,15 @@ import Testing
     let play = try #require(playbook.plays.first)
     #expect(play.hosts == "all")
     #expect(play.become)
-    #expect(play.tasks.count == 5)
+    #expect(play.preTasks.count == 2)
+    #expect(play.tasks.count == 8)
     #expect(play.handlers.count == 1)
     guard case .module(let name, _, _) = play.tasks[0].action else {
       Issue.record("expected a module call")
       return
     }
     #expect(name == "apt")
-    #expect(play.tasks[4].keywords["notify"] != nil)
+    #expect(play.tasks[7].keywords["notify"] != nil)
   }
 
   @Test func blocksIncludesFreeFormAndFullyQualifiedNames() throws {

@@ -112,7 +112,8 @@ struct PlayPlanner {
         guard depth < 20 else {
           throw .configuration(task.location, "includes nest more than 20 deep (a cycle?)")
         }
-        let base = (task.location.file as NSString).deletingLastPathComponent
+        let folder = (task.location.file as NSString).deletingLastPathComponent
+        let base = folder.isEmpty ? "." : folder
         let path = file.hasPrefix("/") ? file : base + "/" + file
         let included = try PlaybookTaskFile.load(path: path, from: task.location)
         kind = .include(

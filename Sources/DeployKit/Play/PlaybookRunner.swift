@@ -349,12 +349,22 @@ public final class PlaybookRunner: @unchecked Sendable {
   private func taskName(_ step: PlanStep, _ context: PlayContext) -> String {
     let name = step.displayName
     guard PlayTemplating.hasTemplate(name) else { return name }
-    // Task names are templated with play-level variables only (host variables differ).
-    var vars = context.plan.play.vars.compactMapValues {
-      try? YAMLDocument.varValue($0.node, file: $0.location.file)
+    // Task names are templated with what every host shares: the role's defaults and vars,
+    // the play's vars and vars files, -e (host variables differ from host to host).
+    let role = step.role.flatMap { name in context.plan.roles.first { $0.name == name } }
+    var vars = role?.defaults ?? [:]
+    for (key, value) in context.plan.play.vars {
+      vars[key] = try? YAMLDocument.varValue(value.node, file: value.location.file)
     }
     vars.merge(context.plan.varsFiles) { $1 }
+    vars.merge(role?.vars ?? [:]) { $1 }
+    for scope in step.varsChain {
+      if case .map(let map)? = try? YAMLDocument.varValue(scope.node, file: scope.location.file) {
+        vars.merge(map) { $1 }
+      }
+    }
     vars.merge(options.extraVars) { $1 }
+    vars = PlayTemplating.resolve(vars, keys: Set(vars.keys))
     return (try? Template(name).render(vars)) ?? name
   }
 

@@ -230,6 +230,14 @@ struct ExpressionParser {
         try expect(symbol: "]")
         node = .index(node, index)
       } else if isSymbol("(") {
+        // Only methods (`.items()`) can be called: Ansible's functions (`lookup`, `query`,
+        // `range`, …) would otherwise fail on the first host instead of before any.
+        if case .variable(let name) = node {
+          throw TemplateFailure(
+            offset: current.offset,
+            message: "unsupported: function '\(name)()'; deploy play's templates call no"
+              + " functions (pass the value with -e or vars_files)")
+        }
         node = .call(node, try parseArguments())
       } else {
         return node

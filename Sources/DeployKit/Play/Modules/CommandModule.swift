@@ -77,7 +77,12 @@ enum CommandModule: PlayModule {
       "delta": .string(String(format: "%.3f", output.result.duration)),
     ]
     if output.result.timedOut { throw ModuleFailure("the command timed out", values: values) }
-    guard rc == 0 else { throw ModuleFailure("non-zero return code", values: values) }
+    guard rc == 0 else {
+      // The error output says why; Ansible shows it with the result, so do we (its end).
+      let tail = stderr.split(separator: "\n").suffix(5).joined(separator: "\n")
+      throw ModuleFailure(
+        "non-zero return code \(rc)" + (tail.isEmpty ? "" : ": \(tail)"), values: values)
+    }
     return ModuleResult(changed: true, values: values)
   }
 

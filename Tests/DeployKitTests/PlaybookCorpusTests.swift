@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+@testable import DeployKit
+
+/// Playbooks in the style of public infrastructure repositories (Tests/Fixtures/playbook-corpus,
+/// see its README): the ones inside the subset `deploy play` implements are read completely
+/// (roles, task files, group_vars, templates); each of the others stops, before any host is
+/// contacted, with an "unsupported" error at the construct's file:line:column.
+@Suite struct PlaybookCorpusTests {
+  static let folder = InventoryTestKit.repositoryRoot + "/Tests/Fixtures/playbook-corpus"
+
+  /// Plans the playbook as `deploy play` does before connecting (no host is contacted: the
+  /// corpus' hosts are placeholders).
+  func plan(_ file: String) throws(DeployError) {
+    let inventory = try Inventory.load(path: Self.folder + "/inventory.ini")
+    let playbook = try Playbook.load(path: Self.folder + "/" + file)
+    _ = try PlaybookRunner(
+      playbook: playbook, inventory: inventory,
+      options: PlayOptions(ssh: SSHDefaults(transport: .auto)), events: IgnoredEvents())
+  }
+
+  struct IgnoredEvents: PlayEventSink {
+    func handle(_ event: PlayEvent) {}
+  }
+
+  /// The playbooks shipped in playbooks/ are read completely too.
+  @Test(arguments: ["provision.yml", "deploy-git-app.yml", "deploy-apt-app.yml"])
+  func shippedPlaybooksAreReadCompletely(_ file: String) throws {
+    let inventory = try Inventory.load(path: Self.folder + "/inventory.ini")
+    let playbook = try Playbook.load(path: InventoryTestKit.repositoryRoot + "/playbooks/" + file)
+    _ = try PlaybookRunner(
+      playbook: playbook, inventory: inventory,
+      options: PlayOptions(ssh: SSHDefaults(transport: .auto)), events: IgnoredEvents())
+  }
+
+  @Test(arguments: [
+    "01-site-common.yml", "02-webservers.yml", "03-users.yml", "04-app-release.yml",
+    "05-backup-localhost.yml",
+  ])
+  func insideTheSubsetIsReadCompletely(_ file: String) throws {
+    try plan(file)
+  }
+
+  @Test(arguments: [
+    ("06-include-role.yml", "06-include-role.yml:10:7", "'include_role' is Ansible"),
+    ("07-lookup.yml", "07-lookup.yml:9:18", "function 'lookup()'"),
+    ("08-with-dict.yml", "roles/postgresql/tasks/main.yml:14:3", "'with_dict'"),
+    ("09-until-retries.yml", "09-until-retries.yml:9:7", "'until' is Ansible"),
+    ("10-async.yml", "10-async.yml:8:7", "'async' is Ansible"),
+    ("11-firewall.yml", "11-firewall.yml:7:7", "'ansible.posix.sysctl' is Ansible"),
+    ("12-rolling-serial.yml", "12-rolling-serial.yml:10:20", "delegate_to 'mon1'"),
+  ])
+  func outsideTheSubsetStopsAtTheConstruct(_ file: String, _ location: String, _ construct: String)
+  {
+    #expect {
+      try plan(file)
+    } throws: { error in
+      let text = "\(error)"
+      return text.contains(location + ": error: unsupported") && text.contains(construct)
+    }
+  }
+}
