@@ -33,11 +33,15 @@ export TESTHOSTS_DIR TESTHOSTS_COUNT TESTHOSTS_BASE_PORT
 # run on a machine builds the base with debootstrap (1-2 min) and caches it in
 # /var/cache/deploy-fleet; later starts take about a second. A fleet that fails to start leaves
 # FLEET_DIR unset, which FleetPrerequisites turns into a failure below.
-if scripts/fleet.sh start -n 4 --packages -d "$fleet_dir"; then
+# --provision-packages: git, tmux, curl… offered offline, for playbooks/provision.yml.
+if scripts/fleet.sh start -n 4 --provision-packages -d "$fleet_dir"; then
   export FLEET_DIR="$fleet_dir"
 else
   echo "warning: the fleet did not start (scripts/fleet.sh start); fleet tests will fail" >&2
 fi
+# ansible-core from PyPI (in .build-tools/ansible): ProvisionTests runs provision.yml with both
+# ansible-playbook and deploy play and compares the hosts.
+scripts/install-ansible.sh >/dev/null
 # Missing test hosts or a container runtime that does not work fail the run instead of skipping.
 export DEPLOY_REQUIRE_INTEGRATION=1
 

@@ -36,6 +36,8 @@ enum TestFleet {
   static var sshConfig: String { dir + "/ssh_config" }
   /// The fleet was started with `--packages`: the test packages are installable on every host.
   static var hasPackages: Bool { environment["FLEET_PACKAGES"] == "1" }
+  /// Started with `--provision-packages`: git, tmux, curl… installable offline (provision.yml).
+  static var hasProvisionPackages: Bool { !(environment["FLEET_PROVISION_PACKAGES"] ?? "").isEmpty }
 
   /// A target for `host`, as the resolver builds it from the fleet's inventory.
   static func target(
