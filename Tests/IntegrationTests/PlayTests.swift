@@ -189,6 +189,25 @@ extension FleetTests {
       #expect(recap(tagged.stdout, "test1")["changed"] == 3, "folder, greet, handler")
     }
 
+    @Test func delegateToLocalhostRunsOnTheController() throws {
+      let book = try write(
+        "local.yml",
+        """
+        - hosts: test
+          gather_facts: false
+          tasks:
+            - name: Note each host on the controller
+              shell: echo {{ inventory_hostname }} >> \(directory)/seen
+              delegate_to: localhost
+              become: false
+        """)
+      let result = try play([book])
+      #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+      #expect(result.stdout.contains("changed: [test1 -> localhost]"), "\(result.stdout)")
+      let seen = try String(contentsOfFile: directory + "/seen", encoding: .utf8)
+      #expect(seen.split(separator: "\n").sorted() == ["test1", "test2"])
+    }
+
     @Test func checkModeReportsAndChangesNothing() throws {
       let book = try write(
         "check.yml",
