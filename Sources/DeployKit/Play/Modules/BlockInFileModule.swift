@@ -53,20 +53,10 @@ enum BlockInFileModule: PlayModule {
     }
     let contentChanged = !message.isEmpty
 
-    let outcome = try RemoteFile.ensure(
-      RemoteFile.Write(
-        path: path, content: after, attributes: attributes, current: current,
-        validate: try args.string("validate"), backup: try args.bool("backup", default: false),
-        followLinks: true, makeParents: true),
-      contentChanged: contentChanged, in: context)
-    message = RemoteFile.message(message, attributesChanged: outcome.attributesChanged)
-
-    var diffs: [FileDiff] = []
-    if context.diffMode && contentChanged {
-      diffs.append(
-        FileDiff(
-          path: path, before: RemoteFile.diffText(before), after: RemoteFile.diffText(after)))
-    }
+    let (outcome, finalMessage, diffs) = try RemoteFile.finishEdit(
+      path: path, before: before, after: after, attributes: attributes, current: current,
+      contentChanged: contentChanged, message: message, args: args, in: context)
+    message = finalMessage
     var values: [String: VarValue] = ["msg": .string(message)]
     if let backup = outcome.backupFile { values["backup_file"] = .string(backup) }
     return ModuleResult(

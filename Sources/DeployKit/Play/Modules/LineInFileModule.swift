@@ -192,20 +192,10 @@ enum LineInFileModule: PlayModule {
     let after = TextLines.join(edited)
     let contentChanged = after != before || !current.exists
 
-    let outcome = try RemoteFile.ensure(
-      RemoteFile.Write(
-        path: path, content: after, attributes: attributes, current: current,
-        validate: try args.string("validate"), backup: try args.bool("backup", default: false),
-        followLinks: true, makeParents: true),
-      contentChanged: contentChanged, in: context)
-    message = RemoteFile.message(message, attributesChanged: outcome.attributesChanged)
-
-    var diffs: [FileDiff] = []
-    if context.diffMode && contentChanged {
-      diffs.append(
-        FileDiff(
-          path: path, before: RemoteFile.diffText(before), after: RemoteFile.diffText(after)))
-    }
+    let (outcome, finalMessage, diffs) = try RemoteFile.finishEdit(
+      path: path, before: before, after: after, attributes: attributes, current: current,
+      contentChanged: contentChanged, message: message, args: args, in: context)
+    message = finalMessage
     var values: [String: VarValue] = ["msg": .string(message)]
     values["backup"] = .string(outcome.backupFile ?? "")
     if let found { values["found"] = .int(found) }

@@ -393,6 +393,27 @@ enum RemoteFile {
     return Outcome(contentChanged: false, attributesChanged: true, state: state)
   }
 
+  /// The end of an in-place text edit (`lineinfile`, `blockinfile`): the file written with
+  /// the task's `validate`/`backup` and attributes, the message completed, the diff made.
+  static func finishEdit(
+    path: String, before: [UInt8], after: [UInt8], attributes: Attributes, current: State,
+    contentChanged: Bool, message: String, args: ModuleArgs, in context: ModuleContext
+  ) throws -> (outcome: Outcome, message: String, diffs: [FileDiff]) {
+    let outcome = try ensure(
+      Write(
+        path: path, content: after, attributes: attributes, current: current,
+        validate: try args.string("validate"), backup: try args.bool("backup", default: false),
+        followLinks: true, makeParents: true),
+      contentChanged: contentChanged, in: context)
+    var diffs: [FileDiff] = []
+    if context.diffMode && contentChanged {
+      diffs.append(FileDiff(path: path, before: diffText(before), after: diffText(after)))
+    }
+    return (
+      outcome, RemoteFile.message(message, attributesChanged: outcome.attributesChanged), diffs
+    )
+  }
+
   // MARK: - Results
 
   /// Return values describing a file, as Ansible's file modules add them.
