@@ -323,7 +323,7 @@ public struct ModuleArgs: Sendable {
 
 /// One module: validates its arguments, reads the host's state, acts only when needed, and in
 /// check mode reports what it would do without doing it.
-public protocol PlayModule {
+public protocol PlayModule: Sendable {
   /// The short name (`copy`), as playbooks write it after an optional `ansible.builtin.`.
   static var name: String { get }
   /// Throws `ModuleFailure` when the task fails on this host, `SSHError` (from
