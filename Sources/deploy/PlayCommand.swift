@@ -81,11 +81,16 @@ struct PlayCommand: ParsableCommand {
     }
   }
 
-  /// `-i`, else `$DEPLOY_INVENTORY`, else the project file's inventory.
+  /// `-i`, else `$DEPLOY_INVENTORY`, else the project file's inventory; with the
+  /// `group_vars/` and `host_vars/` beside the playbook as well as beside the inventory.
   private func loadInventory() throws(DeployError) -> Inventory {
-    if connection.inventory != nil || environment("DEPLOY_INVENTORY") != nil {
-      return try connection.loadInventory()
+    let folder = (playbook as NSString).deletingLastPathComponent
+    let playbookDirectory = folder.isEmpty ? "." : folder
+    if let path = connection.inventory ?? environment("DEPLOY_INVENTORY") {
+      return try Inventory.load(path: path, playbookDirectory: playbookDirectory)
     }
-    return try project.load(connection).1
+    let (projectFile, inventory) = try project.load(connection)
+    guard let path = projectFile.inventoryPath else { return inventory }
+    return try Inventory.load(path: path, playbookDirectory: playbookDirectory)
   }
 }

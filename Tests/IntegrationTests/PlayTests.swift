@@ -208,6 +208,26 @@ extension FleetTests {
       #expect(seen.split(separator: "\n").sorted() == ["test1", "test2"])
     }
 
+    /// Ansible reads group_vars/ and host_vars/ beside the playbook too (here the inventory is
+    /// elsewhere): the host's own file wins over its group's.
+    @Test func groupAndHostVarsBesideThePlaybook() throws {
+      _ = try write("group_vars/test.yml", "motto: from-group\ncolour: blue\n")
+      _ = try write("host_vars/test1.yml", "motto: from-host\n")
+      let book = try write(
+        "vars.yml",
+        """
+        - hosts: test
+          gather_facts: false
+          tasks:
+            - debug:
+                msg: "{{ motto }} {{ colour }}"
+        """)
+      let result = try play([book])
+      #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+      #expect(result.stdout.contains("ok: [test1] => from-host blue"), "\(result.stdout)")
+      #expect(result.stdout.contains("ok: [test2] => from-group blue"), "\(result.stdout)")
+    }
+
     @Test func checkModeReportsAndChangesNothing() throws {
       let book = try write(
         "check.yml",

@@ -4,7 +4,13 @@ extension Inventory {
   /// Reads an inventory file and the `group_vars/` and `host_vars/` directories beside it.
   /// `.yml`, `.yaml` and `.json` files are YAML, `.ini` files INI; other names are judged by
   /// their content (see `detectFormat(of:)`).
-  public static func load(path: String) throws(DeployError) -> Inventory {
+  ///
+  /// `playbookDirectory`: `deploy play` also reads `group_vars/` and `host_vars/` beside the
+  /// playbook, as Ansible does; a group's (a host's) variables there win over the same group's
+  /// (host's) beside the inventory.
+  public static func load(path: String, playbookDirectory: String? = nil) throws(DeployError)
+    -> Inventory
+  {
     if InventoryTextFile.isDirectory(path) {
       throw .unreadableFile(
         path: path,
@@ -17,10 +23,23 @@ extension Inventory {
     var builder = InventoryBuilder()
     try parse(text: text, file: path, format: format, into: &builder)
     let directory = (path as NSString).deletingLastPathComponent
-    let groupVars = try InventoryVarsFiles.load(
-      in: directory, subdirectory: "group_vars", names: builder.groupNames)
-    let hostVars = try InventoryVarsFiles.load(
-      in: directory, subdirectory: "host_vars", names: builder.hostNames)
+    var directories = [directory]
+    if let playbookDirectory,
+      URL(fileURLWithPath: playbookDirectory).standardizedFileURL
+        != URL(fileURLWithPath: directory.isEmpty ? "." : directory).standardizedFileURL
+    {
+      directories.append(playbookDirectory)
+    }
+    var groupVars: [String: [String: VarValue]] = [:]
+    var hostVars: [String: [String: VarValue]] = [:]
+    for folder in directories {
+      let groups = try InventoryVarsFiles.load(
+        in: folder, subdirectory: "group_vars", names: builder.groupNames)
+      for (name, vars) in groups { groupVars[name, default: [:]].merge(vars) { $1 } }
+      let hosts = try InventoryVarsFiles.load(
+        in: folder, subdirectory: "host_vars", names: builder.hostNames)
+      for (name, vars) in hosts { hostVars[name, default: [:]].merge(vars) { $1 } }
+    }
     return builder.build(groupVarFiles: groupVars, hostVarFiles: hostVars)
   }
 
