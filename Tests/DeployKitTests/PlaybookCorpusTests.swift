@@ -61,3 +61,50 @@ import Testing
     }
   }
 }
+
+/// What the planner refuses before any host is contacted, besides unknown modules and keywords.
+@Suite struct PlayPlannerTests {
+  func plan(_ text: String) throws(DeployError) {
+    let playbook = try Playbook.parse(text, path: "site.yml")
+    let inventory = try Inventory.parse(text: "web1\n", file: "hosts", format: .ini)
+    _ = try PlaybookRunner(
+      playbook: playbook, inventory: inventory,
+      options: PlayOptions(ssh: SSHDefaults(transport: .auto)),
+      events: PlaybookCorpusTests.IgnoredEvents())
+  }
+
+  @Test(arguments: [
+    (
+      "- hosts: all\n  tasks:\n    - copy:\n        dst: /tmp/x\n        content: hi\n",
+      "site.yml:4:9: error: unsupported parameter 'dst' for module copy (did you mean 'dest'?)"
+    ),
+    (
+      "- hosts: all\n  tasks:\n    - file: path=/tmp/x stat=directory\n",
+      "site.yml:3:7: error: unsupported parameter 'stat' for module file (did you mean 'state'?)"
+    ),
+    (
+      "- hosts: all\n  tasks:\n    - shell: echo hi\n      args:\n        chdr: /tmp\n",
+      "site.yml:5:9: error: unsupported parameter 'chdr' for module shell (did you mean 'chdir'?)"
+    ),
+    (
+      "- hosts: all\n  tasks:\n    - debug:\n        msg: \"{{ x | nofilter }}\"\n",
+      "no filter named 'nofilter'"
+    ),
+    (
+      "- hosts: all\n  tasks:\n    - debug: msg=hi\n      when: x ==\n",
+      "site.yml:4:"
+    ),
+  ])
+  func mistakesStopBeforeAnyHost(_ text: String, _ expected: String) {
+    #expect {
+      try plan(text)
+    } throws: { error in
+      "\(error)".contains(expected)
+    }
+  }
+
+  /// set_fact takes any variable name.
+  @Test func setFactTakesAnyName() throws {
+    try plan("- hosts: all\n  tasks:\n    - set_fact:\n        anything_at_all: 1\n")
+  }
+}

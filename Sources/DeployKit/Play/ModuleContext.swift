@@ -200,8 +200,10 @@ public struct ModuleArgs: Sendable {
     self.freeForm = freeForm
   }
 
-  /// Fails on any argument not in `known` (typos in arguments must not be ignored silently).
-  public func allowOnly(_ known: Set<String>) throws(ModuleFailure) {
+  /// Fails on any argument not in `known` (typos in arguments must not be ignored silently);
+  /// nil allows any (`set_fact`).
+  public func allowOnly(_ known: Set<String>?) throws(ModuleFailure) {
+    guard let known else { return }
     let unknown = values.keys.filter { !known.contains($0) }.sorted()
     guard unknown.isEmpty else {
       throw ModuleFailure(
@@ -326,6 +328,9 @@ public struct ModuleArgs: Sendable {
 public protocol PlayModule: Sendable {
   /// The short name (`copy`), as playbooks write it after an optional `ansible.builtin.`.
   static var name: String { get }
+  /// The arguments it accepts (nil: any, as `set_fact`). Literal argument names are checked
+  /// against it before any host is contacted, and every call checks them again.
+  static var arguments: Set<String>? { get }
   /// Throws `ModuleFailure` when the task fails on this host, `SSHError` (from
   /// `ModuleContext.shell`) when the host cannot be reached.
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult

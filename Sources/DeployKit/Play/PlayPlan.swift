@@ -92,10 +92,11 @@ struct PlayPlanner {
         } else if let freeForm, PlayTemplating.hasTemplate(freeForm) {
           _ = try Template(freeForm, location: task.location)
         }
-        guard ModuleRegistry.module(named: name) != nil else {
+        guard let module = ModuleRegistry.module(named: name) else {
           throw .configuration(
             task.location, "module '\(name)' is not implemented yet by deploy play")
         }
+        try checkArgumentNames(module, task: task, args: args, freeForm: freeForm)
         kind = .module(name: name, args: args, freeForm: freeForm)
       case .block(let body, let rescue, let always):
         let inner = parents + [task]
@@ -126,6 +127,35 @@ struct PlayPlanner {
           task: task, kind: kind, parents: parents, role: role, searchFolders: searchFolders))
     }
     return planned
+  }
+
+  /// A misspelt argument (`dst:` for `dest:`) stops the run here, before any host, instead of
+  /// failing the task on every host once earlier tasks have run.
+  private func checkArgumentNames(
+    _ module: any PlayModule.Type, task: PlaybookTask, args: PlaybookValue?, freeForm: String?
+  ) throws(DeployError) {
+    guard let known = module.arguments else { return }
+    var given: [(name: String, location: SourceLocation)] = []
+    for value in [task.keywords["args"], args].compactMap({ $0 }) {
+      guard let mapping = value.node.mapping else { continue }
+      for (key, _) in mapping {
+        guard let name = key.scalar?.string, !PlayTemplating.hasTemplate(name) else { continue }
+        given.append((name, YAMLDocument.location(of: key, file: value.location.file)))
+      }
+    }
+    if let freeForm, !PlaybookParser.freeFormModules.contains(module.name) {
+      for (name, _) in try KeyValueArguments.parse(freeForm, at: task.location) {
+        given.append((name, task.location))
+      }
+    }
+    for (name, location) in given where !known.contains(name) {
+      var message = "unsupported parameter '\(name)' for module \(module.name)"
+      if let guess = YAMLSchemaReader.closest(to: name, in: Array(known)) {
+        message += " (did you mean '\(guess)'?)"
+      }
+      message += "; it takes: " + known.sorted().joined(separator: ", ")
+      throw .configuration(location, message)
+    }
   }
 
   /// Checks the keywords whose values are templates or conditions.

@@ -9,6 +9,7 @@ import Foundation
 /// changed whenever the cache was refreshed (not skipped by `cache_valid_time`).
 enum AptModule: PlayModule {
   static let name = "apt"
+  static var arguments: Set<String>? { knownArguments }
 
   static let knownArguments: Set<String> = [
     "name", "pkg", "package", "state", "update_cache", "update-cache", "cache_valid_time", "deb",
@@ -51,7 +52,7 @@ enum AptModule: PlayModule {
   }
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly(knownArguments)
+    try args.allowOnly(arguments)
     let names = try args.list("name", "pkg", "package") ?? []
     let state = try args.choice(
       "state", ["present", "installed", "latest", "absent", "removed", "build-dep", "fixed"],
@@ -445,9 +446,10 @@ enum AptModule: PlayModule {
 /// it is `apt` with the same arguments, as Ansible's `package` picks the host's manager.
 enum PackageModule: PlayModule {
   static let name = "package"
+  static var arguments: Set<String>? { AptModule.knownArguments.union(["use"]) }
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly(AptModule.knownArguments.union(["use"]))
+    try args.allowOnly(arguments)
     let use = try args.string("use") ?? "auto"
     guard use == "auto" || use == "apt" else {
       throw ModuleFailure("package manager '\(use)' is not supported (only apt)")

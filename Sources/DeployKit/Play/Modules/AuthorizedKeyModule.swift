@@ -6,6 +6,9 @@ import Foundation
 /// owned by the user, and the new content is written only if it differs.
 enum AuthorizedKeyModule: PlayModule {
   static let name = "authorized_key"
+  static let arguments: Set<String>? = [
+    "user", "key", "state", "exclusive", "path", "manage_dir", "key_options", "comment",
+  ]
 
   /// One line of an authorized_keys file, with the key that identifies it (nil for comments,
   /// blank lines and lines we cannot parse, which are kept as they are).
@@ -49,9 +52,7 @@ enum AuthorizedKeyModule: PlayModule {
   }
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "user", "key", "state", "exclusive", "path", "manage_dir", "key_options", "comment",
-    ])
+    try args.allowOnly(arguments)
     let user = try args.required("user")
     let keyText = try args.required("key")
     let state = try args.choice("state", ["present", "absent"], default: "present")

@@ -4,13 +4,14 @@ import Foundation
 /// replacing or removing the whole block. The edit is Ansible's (`BlockEdit.apply`).
 enum BlockInFileModule: PlayModule {
   static let name = "blockinfile"
+  static let arguments: Set<String>? = [
+    "path", "dest", "destfile", "name", "state", "marker", "block", "content", "insertafter",
+    "insertbefore", "create", "backup", "marker_begin", "marker_end", "owner", "group", "mode",
+    "validate", "append_newline", "prepend_newline",
+  ]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "path", "dest", "destfile", "name", "state", "marker", "block", "content", "insertafter",
-      "insertbefore", "create", "backup", "marker_begin", "marker_end", "owner", "group", "mode",
-      "validate", "append_newline", "prepend_newline",
-    ])
+    try args.allowOnly(arguments)
     let path = try args.required("path", "dest", "destfile", "name")
     let present = try args.choice("state", ["present", "absent"], default: "present") == "present"
     let insertAfter = try args.string("insertafter")

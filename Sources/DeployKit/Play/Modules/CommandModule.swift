@@ -3,6 +3,9 @@
 /// that they would run instead of silently skipping, so the preview is honest.
 enum CommandModule: PlayModule {
   static let name = "command"
+  static let arguments: Set<String>? = [
+    "cmd", "argv", "chdir", "creates", "removes", "stdin", "executable", "_raw_params",
+  ]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
     try execute(args, context, throughShell: false)
@@ -11,8 +14,7 @@ enum CommandModule: PlayModule {
   static func execute(_ args: ModuleArgs, _ context: ModuleContext, throughShell: Bool) throws
     -> ModuleResult
   {
-    try args.allowOnly(
-      ["cmd", "argv", "chdir", "creates", "removes", "stdin", "executable", "_raw_params"])
+    try args.allowOnly(arguments)
     let raw = try args.freeForm ?? args.string("cmd", "_raw_params")
     let line: String
     if throughShell {
@@ -101,6 +103,7 @@ enum CommandModule: PlayModule {
 
 enum ShellModule: PlayModule {
   static let name = "shell"
+  static var arguments: Set<String>? { CommandModule.arguments }
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
     try CommandModule.execute(args, context, throughShell: true)

@@ -3,9 +3,10 @@ import Foundation
 /// `debug`: shows a message or a variable; never changes anything.
 enum DebugModule: PlayModule {
   static let name = "debug"
+  static let arguments: Set<String>? = ["msg", "var", "verbosity"]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly(["msg", "var", "verbosity"])
+    try args.allowOnly(arguments)
     if let variable = try args.string("var") {
       // Like Ansible, an undefined variable is shown as such rather than failing the task.
       guard let value = try? Expression.evaluate(variable, vars: context.vars) else {
@@ -26,6 +27,8 @@ enum DebugModule: PlayModule {
 /// `set_fact`: host variables for the rest of the run (they outlive the play, as in Ansible).
 enum SetFactModule: PlayModule {
   static let name = "set_fact"
+  /// Any name: each argument is a variable to set.
+  static let arguments: Set<String>? = nil
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
     var facts = args.values
@@ -38,9 +41,10 @@ enum SetFactModule: PlayModule {
 /// `assert`: fails the host unless every condition in `that` holds.
 enum AssertModule: PlayModule {
   static let name = "assert"
+  static let arguments: Set<String>? = ["that", "msg", "fail_msg", "success_msg", "quiet"]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly(["that", "msg", "fail_msg", "success_msg", "quiet"])
+    try args.allowOnly(arguments)
     guard let that = args.values["that"] else {
       throw ModuleFailure("missing required arguments: that")
     }
@@ -70,9 +74,10 @@ enum AssertModule: PlayModule {
 /// `fail`: fails the host with a message (usually under `when:`).
 enum FailModule: PlayModule {
   static let name = "fail"
+  static let arguments: Set<String>? = ["msg"]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly(["msg"])
+    try args.allowOnly(arguments)
     throw ModuleFailure(try args.string("msg") ?? "Failed as requested from task")
   }
 }
@@ -81,9 +86,10 @@ enum FailModule: PlayModule {
 /// unattended (in CI there is nobody to answer).
 enum PauseModule: PlayModule {
   static let name = "pause"
+  static let arguments: Set<String>? = ["seconds", "minutes", "prompt", "echo"]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly(["seconds", "minutes", "prompt", "echo"])
+    try args.allowOnly(arguments)
     if args.values["prompt"] != nil {
       throw ModuleFailure("pause with a prompt is not supported: deploy play runs unattended")
     }

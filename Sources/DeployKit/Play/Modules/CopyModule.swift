@@ -5,11 +5,12 @@ import Foundation
 /// unchanged file costs one round trip and is not rewritten.
 enum CopyModule: PlayModule {
   static let name = "copy"
+  static let arguments: Set<String>? = [
+    "src", "content", "dest", "owner", "group", "mode", "backup", "force", "validate", "follow",
+  ]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "src", "content", "dest", "owner", "group", "mode", "backup", "force", "validate", "follow",
-    ])
+    try args.allowOnly(arguments)
     var dest = try args.required("dest")
     let src = try args.string("src")
     let content = try args.string("content")

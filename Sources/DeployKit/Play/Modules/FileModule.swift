@@ -5,12 +5,13 @@ import Foundation
 /// on a missing path fails.
 enum FileModule: PlayModule {
   static let name = "file"
+  static let arguments: Set<String>? = [
+    "path", "dest", "name", "state", "src", "owner", "group", "mode", "recurse", "force",
+    "follow",
+  ]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "path", "dest", "name", "state", "src", "owner", "group", "mode", "recurse", "force",
-      "follow",
-    ])
+    try args.allowOnly(arguments)
     let path = try args.required("path", "dest", "name")
     let requested = try args.choice(
       "state", ["file", "directory", "link", "absent", "touch", "hard"], default: "")

@@ -4,6 +4,9 @@
 /// identical to the file in place is not a change. `mode`/`owner`/`group` are applied either way.
 enum GetUrlModule: PlayModule {
   static let name = "get_url"
+  static let arguments: Set<String>? = [
+    "url", "dest", "checksum", "mode", "owner", "group", "force", "timeout",
+  ]
 
   /// `checksum: sha256:…` algorithms and the coreutils program for each.
   static let checksumPrograms = [
@@ -12,9 +15,7 @@ enum GetUrlModule: PlayModule {
   ]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "url", "dest", "checksum", "mode", "owner", "group", "force", "timeout",
-    ])
+    try args.allowOnly(arguments)
     let url = try args.required("url")
     let destination = try args.required("dest")
     let force = try args.bool("force", default: false)

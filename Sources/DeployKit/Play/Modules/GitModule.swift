@@ -4,12 +4,13 @@
 /// the commits. Check mode asks the remote with `git ls-remote` instead of fetching.
 enum GitModule: PlayModule {
   static let name = "git"
+  static let arguments: Set<String>? = [
+    "repo", "name", "dest", "version", "force", "update", "depth", "clone", "remote",
+    "accept_hostkey",
+  ]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "repo", "name", "dest", "version", "force", "update", "depth", "clone", "remote",
-      "accept_hostkey",
-    ])
+    try args.allowOnly(arguments)
     let repo = try args.required("repo", "name")
     let destination = try args.required("dest")
     let version = try args.string("version") ?? "HEAD"

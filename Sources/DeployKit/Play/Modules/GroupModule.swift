@@ -1,9 +1,10 @@
 /// `group`: a local group, read with `getent group` and changed with groupadd/groupmod/groupdel.
 enum GroupModule: PlayModule {
   static let name = "group"
+  static let arguments: Set<String>? = ["name", "state", "gid", "system", "non_unique"]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly(["name", "state", "gid", "system", "non_unique"])
+    try args.allowOnly(arguments)
     let group = try args.required("name")
     let state = try args.choice("state", ["present", "absent"], default: "present")
     guard !group.isEmpty, !group.hasPrefix("-"), !group.contains(":") else {

@@ -117,13 +117,14 @@ struct LineRegex {
 /// (`LineEdit.present`, `LineEdit.absent`), so that the same playbook changes the same lines.
 enum LineInFileModule: PlayModule {
   static let name = "lineinfile"
+  static let arguments: Set<String>? = [
+    "path", "dest", "destfile", "name", "regexp", "regex", "search_string", "line", "value",
+    "state", "insertafter", "insertbefore", "create", "backrefs", "firstmatch", "owner", "group",
+    "mode", "backup", "validate",
+  ]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "path", "dest", "destfile", "name", "regexp", "regex", "search_string", "line", "value",
-      "state", "insertafter", "insertbefore", "create", "backrefs", "firstmatch", "owner", "group",
-      "mode", "backup", "validate",
-    ])
+    try args.allowOnly(arguments)
     let path = try args.required("path", "dest", "destfile", "name")
     let present = try args.choice("state", ["present", "absent"], default: "present") == "present"
     let pattern = try args.string("regexp", "regex")

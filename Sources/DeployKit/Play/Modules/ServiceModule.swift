@@ -5,9 +5,10 @@
 /// `restarted`/`reloaded` always act, and are always changed (Ansible's rule).
 enum ServiceModule: PlayModule {
   static let name = "service"
+  static let arguments: Set<String>? = ["name", "state", "enabled", "use"]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly(["name", "state", "enabled", "use"])
+    try args.allowOnly(arguments)
     return try manage(args, context, daemonReload: false)
   }
 

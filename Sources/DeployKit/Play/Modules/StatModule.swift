@@ -4,6 +4,10 @@ import Foundation
 /// with Ansible's names. It only reads, so it runs in check mode too and never reports a change.
 enum StatModule: PlayModule {
   static let name = "stat"
+  static let arguments: Set<String>? = [
+    "path", "dest", "name", "follow", "get_checksum", "checksum_algorithm", "checksum",
+    "checksum_algo", "get_mime", "get_attributes",
+  ]
 
   /// The checksum commands for Ansible's `checksum_algorithm` values.
   static let checksumCommands = [
@@ -12,10 +16,7 @@ enum StatModule: PlayModule {
   ]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "path", "dest", "name", "follow", "get_checksum", "checksum_algorithm", "checksum",
-      "checksum_algo", "get_mime", "get_attributes",
-    ])
+    try args.allowOnly(arguments)
     let path = try args.required("path", "dest", "name")
     let follow = try args.bool("follow", default: false)
     let getChecksum = try args.bool("get_checksum", default: true)

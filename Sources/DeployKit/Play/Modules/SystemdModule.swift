@@ -3,12 +3,13 @@
 /// playbook works on the test fleet and on real machines.
 enum SystemdModule: PlayModule {
   static let name = "systemd"
+  static let arguments: Set<String>? = [
+    "name", "unit", "service", "state", "enabled", "daemon_reload", "daemon-reload", "scope",
+    "no_block", "masked", "force",
+  ]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "name", "unit", "service", "state", "enabled", "daemon_reload", "daemon-reload", "scope",
-      "no_block", "masked", "force",
-    ])
+    try args.allowOnly(arguments)
     if let masked = args.values["masked"], masked != .null {
       throw ModuleFailure("masked is not supported by this systemd module")
     }

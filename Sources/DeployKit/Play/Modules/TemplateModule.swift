@@ -4,12 +4,13 @@ import Foundation
 /// variables, then installs the text as `copy` installs content.
 enum TemplateModule: PlayModule {
   static let name = "template"
+  static let arguments: Set<String>? = [
+    "src", "dest", "owner", "group", "mode", "backup", "force", "validate", "follow",
+    "trim_blocks", "lstrip_blocks",
+  ]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "src", "dest", "owner", "group", "mode", "backup", "force", "validate", "follow",
-      "trim_blocks", "lstrip_blocks",
-    ])
+    try args.allowOnly(arguments)
     let src = try args.required("src")
     let dest = try args.required("dest")
     let file = try context.controllerFile(src, kind: "templates")

@@ -8,6 +8,10 @@ import Foundation
 /// All of it is one shell script, one round trip.
 enum UnarchiveModule: PlayModule {
   static let name = "unarchive"
+  static let arguments: Set<String>? = [
+    "src", "dest", "remote_src", "copy", "creates", "owner", "group", "list_files",
+    "extra_opts", "keep_newer",
+  ]
 
   /// Compares, lists and extracts a zip archive: `python3 - ARCHIVE DEST compare|extract`.
   static let zipHelper = """
@@ -37,10 +41,7 @@ enum UnarchiveModule: PlayModule {
     """
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "src", "dest", "remote_src", "copy", "creates", "owner", "group", "list_files",
-      "extra_opts", "keep_newer",
-    ])
+    try args.allowOnly(arguments)
     let source = try args.required("src")
     let destination = try args.required("dest")
     // `copy: no` is the old spelling of `remote_src: yes`.

@@ -3,6 +3,11 @@
 /// with the options whose value differs.
 enum UserModule: PlayModule {
   static let name = "user"
+  static let arguments: Set<String>? = [
+    "name", "user", "state", "uid", "group", "groups", "append", "shell", "home",
+    "create_home", "createhome", "move_home", "system", "password_lock", "password", "remove",
+    "force", "comment", "non_unique", "update_password",
+  ]
 
   /// The account as the host has it.
   struct Account {
@@ -17,11 +22,7 @@ enum UserModule: PlayModule {
   }
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "name", "user", "state", "uid", "group", "groups", "append", "shell", "home",
-      "create_home", "createhome", "move_home", "system", "password_lock", "password", "remove",
-      "force", "comment", "non_unique", "update_password",
-    ])
+    try args.allowOnly(arguments)
     let user = try args.required("name", "user")
     let state = try args.choice("state", ["present", "absent"], default: "present")
     // useradd and friends would read a leading dash as an option.

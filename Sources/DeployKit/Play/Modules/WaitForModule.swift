@@ -5,12 +5,13 @@
 /// waits for usually comes from earlier tasks that check mode did not run.
 enum WaitForModule: PlayModule {
   static let name = "wait_for"
+  static let arguments: Set<String>? = [
+    "port", "host", "path", "state", "timeout", "delay", "search_regex", "sleep",
+    "connect_timeout", "msg",
+  ]
 
   static func run(_ args: ModuleArgs, _ context: ModuleContext) throws -> ModuleResult {
-    try args.allowOnly([
-      "port", "host", "path", "state", "timeout", "delay", "search_regex", "sleep",
-      "connect_timeout", "msg",
-    ])
+    try args.allowOnly(arguments)
     let port = try args.int("port")
     let host = try args.string("host") ?? "127.0.0.1"
     let path = try args.string("path")
