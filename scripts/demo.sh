@@ -140,3 +140,14 @@ rm -f "$app/ledger.sqlite"
 run rollback demo-app test
 run history
 run status
+
+# ---- Playbooks: deploy play -------------------------------------------------------------------
+# An Ansible playbook over the same SSH layer: check mode first (what would change, nothing
+# changed), then the run, then a second run with one variable changed: only that line changes
+# and only then does the handler run.
+play=(play examples/demo-play.yml -i "$inventory" "${ssh_opts[@]}" -l 'host01:host03'
+  -e "demo_root=$hosts_dir/play")
+rm -rf "$hosts_dir/play"
+run "${play[@]}" --check --diff
+run "${play[@]}"
+run "${play[@]}" -e workers=4 --diff

@@ -108,3 +108,24 @@ import Testing
     try plan("- hosts: all\n  tasks:\n    - set_fact:\n        anything_at_all: 1\n")
   }
 }
+
+/// `key=value` arguments (`debug: msg=hi`, `-e k=v`) split as Ansible's parse_kv does.
+@Suite struct KeyValueArgumentsTests {
+  @Test(arguments: [
+    ("path={{ site }} state=directory", [("path", "{{ site }}"), ("state", "directory")]),
+    ("msg='a b' x=\"c d\"", [("msg", "a b"), ("x", "c d")]),
+    ("key='ssh-ed25519 AAAA me@host'", [("key", "ssh-ed25519 AAAA me@host")]),
+    ("cmd={% if a %}x{% endif %} b=2", [("cmd", "{% if a %}x{% endif %}"), ("b", "2")]),
+    ("a=1  b=", [("a", "1"), ("b", "")]),
+  ])
+  func splits(_ text: String, _ expected: [(String, String)]) throws {
+    let pairs = try KeyValueArguments.parse(text)
+    #expect(pairs.map(\.0) == expected.map(\.0))
+    #expect(pairs.map(\.1) == expected.map(\.1))
+  }
+
+  @Test(arguments: ["novalue", "a='unclosed", "x={{ y", "1a=2", "=b"])
+  func refuses(_ text: String) {
+    #expect(throws: KeyValueArguments.Failure.self) { try KeyValueArguments.parse(text) }
+  }
+}

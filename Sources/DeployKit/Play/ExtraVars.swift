@@ -34,12 +34,7 @@ enum KeyValueArguments {
   }
 
   static func parse(_ text: String) throws(Failure) -> [(String, String)] {
-    let words: [String]
-    do {
-      words = try ShellWords.split(text)
-    } catch {
-      throw Failure(message: error.message)
-    }
+    let words = try split(text)
     var pairs: [(String, String)] = []
     for word in words {
       guard let equals = word.firstIndex(of: "="), equals != word.startIndex else {
@@ -53,6 +48,45 @@ enum KeyValueArguments {
       pairs.append((key, String(word[word.index(after: equals)...])))
     }
     return pairs
+  }
+
+  /// Words separated by blanks, as Ansible's `split_args` makes them: quotes group and are
+  /// removed, and a `{{ … }}` or `{% … %}` stays in one word even with blanks inside.
+  static func split(_ text: String) throws(Failure) -> [String] {
+    var words: [String] = []
+    var current = ""
+    var inWord = false
+    var quote: Character?
+    var jinjaDepth = 0
+    var previous: Character?
+    for character in text {
+      defer { previous = character }
+      if let open = quote {
+        if character == open && previous != "\\" { quote = nil } else { current.append(character) }
+        continue
+      }
+      if previous == "{" && (character == "{" || character == "%") { jinjaDepth += 1 }
+      if (previous == "}" || previous == "%") && character == "}" && jinjaDepth > 0 {
+        jinjaDepth -= 1
+      }
+      if jinjaDepth == 0, character == "'" || character == "\"" {
+        quote = character
+        inWord = true
+        continue
+      }
+      if jinjaDepth == 0, character.isWhitespace {
+        if inWord { words.append(current) }
+        current = ""
+        inWord = false
+        continue
+      }
+      current.append(character)
+      inWord = true
+    }
+    if quote != nil { throw Failure(message: "no closing quotation in: \(text)") }
+    if jinjaDepth != 0 { throw Failure(message: "a '{{' or '{%' is not closed in: \(text)") }
+    if inWord { words.append(current) }
+    return words
   }
 
   static func parse(_ text: String, at location: SourceLocation) throws(DeployError)
