@@ -124,6 +124,21 @@ import Testing
     #expect(pairs.map(\.1) == expected.map(\.1))
   }
 
+  @Test(arguments: [
+    ("make chdir=/src creates=/src/out", "make", [("chdir", "/src"), ("creates", "/src/out")]),
+    ("echo 'a  b' > x chdir='/my dir'", "echo 'a  b' > x", [("chdir", "/my dir")]),
+    ("FOO=bar env", "FOO=bar env", []),
+    ("echo {{ a ~ ' chdir=x' }}", "echo {{ a ~ ' chdir=x' }}", []),
+  ])
+  func commandFreeFormArguments(
+    _ text: String, _ command: String, _ arguments: [(String, String)]
+  ) {
+    let split = KeyValueArguments.commandArguments(text)
+    #expect(split.command == command)
+    #expect(split.arguments.map(\.0) == arguments.map(\.0))
+    #expect(split.arguments.map(\.1) == arguments.map(\.1))
+  }
+
   @Test(arguments: ["novalue", "a='unclosed", "x={{ y", "1a=2", "=b"])
   func refuses(_ text: String) {
     #expect(throws: KeyValueArguments.Failure.self) { try KeyValueArguments.parse(text) }

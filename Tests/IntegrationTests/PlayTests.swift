@@ -228,6 +228,33 @@ extension FleetTests {
       #expect(result.stdout.contains("ok: [test2] => from-group blue"), "\(result.stdout)")
     }
 
+    @Test func runOnceSharesItsResultAndFreeFormArgumentsAreTaken() throws {
+      let book = try write(
+        "once.yml",
+        """
+        - hosts: test
+          gather_facts: false
+          tasks:
+            - command: uname -n chdir=/tmp
+              register: first
+              run_once: true
+            - debug: msg="first={{ first.stdout }}"
+            - shell: pwd > /srv/play-test-pwd chdir=/srv creates=/srv/play-test-pwd
+            - shell: cat /srv/play-test-pwd
+              register: where
+            - debug: msg="where={{ where.stdout }}"
+        """)
+      for host in ["test1", "test2"] { try TestFleet.exec(host, "rm -f /srv/play-test-pwd") }
+      let result = try play([book])
+      #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+      #expect(result.stdout.contains("ok: [test1] => first=test1"), "\(result.stdout)")
+      #expect(result.stdout.contains("ok: [test2] => first=test1"), "\(result.stdout)")
+      #expect(result.stdout.contains("ok: [test2] => where=/srv"), "\(result.stdout)")
+      // creates= held on a second run: the shell task is ok, not changed.
+      let again = try play([book, "-l", "test2"])
+      #expect(recap(again.stdout, "test2")["changed"] == 2, "run_once command and cat only")
+    }
+
     @Test func checkModeReportsAndChangesNothing() throws {
       let book = try write(
         "check.yml",

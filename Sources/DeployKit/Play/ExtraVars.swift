@@ -89,6 +89,57 @@ enum KeyValueArguments {
     return words
   }
 
+  /// The arguments `command` and `shell` take as `key=value` words in their free form.
+  static let commandKeys: Set<String> = ["chdir", "creates", "removes", "executable", "stdin"]
+
+  /// Splits a free-form command into its `chdir=`-style arguments and the command itself. The
+  /// command keeps its words as written (quotes included); only whole words that are one of
+  /// `commandKeys`, `=`, and a value are taken out.
+  static func commandArguments(_ text: String) -> (command: String, arguments: [(String, String)]) {
+    var kept: [Substring] = []
+    var arguments: [(String, String)] = []
+    for word in rawWords(text) {
+      if let equals = word.firstIndex(of: "="), commandKeys.contains(String(word[..<equals])),
+        let value = try? split(String(word[word.index(after: equals)...])), value.count <= 1
+      {
+        arguments.append((String(word[..<equals]), value.first ?? ""))
+      } else {
+        kept.append(word)
+      }
+    }
+    return arguments.isEmpty ? (text, []) : (kept.joined(separator: " "), arguments)
+  }
+
+  /// Blank-separated words as written (quotes kept), a quoted part or a `{{ … }}` never split.
+  private static func rawWords(_ text: String) -> [Substring] {
+    var words: [Substring] = []
+    var start: String.Index?
+    var quote: Character?
+    var jinjaDepth = 0
+    var previous: Character?
+    for index in text.indices {
+      let character = text[index]
+      defer { previous = character }
+      if let open = quote {
+        if character == open && previous != "\\" { quote = nil }
+        continue
+      }
+      if previous == "{" && (character == "{" || character == "%") { jinjaDepth += 1 }
+      if (previous == "}" || previous == "%") && character == "}" && jinjaDepth > 0 {
+        jinjaDepth -= 1
+      }
+      if jinjaDepth == 0, character.isWhitespace {
+        if let begun = start { words.append(text[begun..<index]) }
+        start = nil
+        continue
+      }
+      if start == nil { start = index }
+      if jinjaDepth == 0, character == "'" || character == "\"" { quote = character }
+    }
+    if let begun = start { words.append(text[begun...]) }
+    return words
+  }
+
   static func parse(_ text: String, at location: SourceLocation) throws(DeployError)
     -> [(String, String)]
   {

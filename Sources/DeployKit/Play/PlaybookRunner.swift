@@ -332,10 +332,19 @@ public final class PlaybookRunner: @unchecked Sendable {
     let name = taskName(step, context)
     events.handle(.taskStarted(name: name, kind: kind, location: step.task.location))
     var hosts = active
-    if let once = step.keyword("run_once"),
-      (try? PlayTemplating.condition(once, vars: options.extraVars)) == true
-    {
-      hosts = Array(active.prefix(1))
+    let once =
+      step.keyword("run_once").map {
+        (try? PlayTemplating.condition($0, vars: options.extraVars)) == true
+      } ?? false
+    if once { hosts = Array(active.prefix(1)) }
+    defer {
+      // run_once: the one result is every host's, as in Ansible.
+      if once, let first = hosts.first,
+        let register = step.task.keywords["register"]?.node.scalar?.string,
+        let result = first.hostVars[register]
+      {
+        for host in active where host !== first { host.hostVars[register] = result }
+      }
     }
     _ = ParallelHosts.map(hosts, forks: options.forks) { host in
       TaskExecution(

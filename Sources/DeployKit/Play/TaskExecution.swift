@@ -255,8 +255,15 @@ struct TaskExecution {
           values[key] = try PlayTemplating.string(value, vars: vars, location: step.task.location)
         }
       } else {
-        templatedFreeForm = try freeForm.map { text throws(DeployError) in
-          try PlayTemplating.string(text, vars: vars, location: step.task.location).displayText
+        // `command: make chdir=/src creates=/src/out`: the module's own key=value words are
+        // arguments, the rest is the command, as Ansible reads it.
+        let split = freeForm.map(KeyValueArguments.commandArguments)
+        for (key, value) in split?.arguments ?? [] where values[key] == nil {
+          values[key] = try PlayTemplating.string(value, vars: vars, location: step.task.location)
+        }
+        templatedFreeForm = try split.map { parts throws(DeployError) in
+          try PlayTemplating.string(parts.command, vars: vars, location: step.task.location)
+            .displayText
         }
       }
       arguments = ModuleArgs(module: moduleName, values: values, freeForm: templatedFreeForm)
