@@ -39,6 +39,13 @@ struct PlayCommand: ParsableCommand {
   @Flag(name: [.customShort("D"), .customLong("diff")], help: "Show the changes to files.")
   var diff = false
 
+  @Option(
+    name: .customLong("mask"),
+    help: ArgumentHelp(
+      "In GitHub Actions, hide this -e variable's value in the log (names with password, "
+        + "secret or token are hidden anyway)."))
+  var mask: [String] = []
+
   @Flag(
     name: .customLong("syntax-check"),
     help: "Read and check the playbook (roles, task files, templates); contact no host.")
@@ -56,12 +63,14 @@ struct PlayCommand: ParsableCommand {
       for argument in extraVars {
         variables.merge(try ExtraVars.parse(argument)) { $1 }
       }
+      if GitHubActions.isActive { PlayGitHubActions.maskSecrets(variables, named: mask) }
       let options = PlayOptions(
         limit: syntaxCheck ? nil : limit, extraVars: variables, tags: Set(tags.flatMap(Self.split)),
         skipTags: Set(skipTags.flatMap(Self.split)), check: check, diff: diff,
         forks: connection.forks, ssh: connection.defaults)
-      let renderer: any PlayRenderer =
+      var renderer: any PlayRenderer =
         connection.json ? JSONPlayRenderer() : TerminalPlayRenderer(diff: diff)
+      if GitHubActions.isActive { renderer = GitHubPlayRenderer(wrapping: renderer) }
       let runner = try PlaybookRunner(
         playbook: book, inventory: inventory, options: options, events: renderer)
       if syntaxCheck {
@@ -69,8 +78,11 @@ struct PlayCommand: ParsableCommand {
         return .success
       }
       let started = MonotonicClock.now
-      let (_, status) = runner.run()
+      let (stats, status) = runner.run()
       renderer.finished(duration: MonotonicClock.now - started)
+      if GitHubActions.isActive {
+        PlayGitHubActions.report(stats, playbook: playbook, status: status)
+      }
       return status
     }
   }

@@ -255,6 +255,42 @@ extension FleetTests {
       #expect(recap(again.stdout, "test2")["changed"] == 2, "run_once command and cat only")
     }
 
+    /// In a GitHub Actions job: secrets masked first, an annotation per failed host, outputs
+    /// and a recap table in the summary.
+    @Test func inGitHubActions() throws {
+      let book = try write(
+        "ci.yml",
+        """
+        - hosts: test
+          gather_facts: false
+          tasks:
+            - name: Uses the password
+              shell: test -n "{{ db_password }}"
+            - name: Fails on test2
+              command: "false"
+              when: inventory_hostname == 'test2'
+        """)
+      let outputs = directory + "/github_output"
+      let summary = directory + "/summary.md"
+      let result = try TestHosts.deploy(
+        [
+          "play", book, "-i", TestFleet.inventoryPath, "--known-hosts", TestFleet.knownHosts,
+          "-e", "db_password=hunter2-swordfish",
+        ],
+        environment: [
+          "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": outputs, "GITHUB_STEP_SUMMARY": summary,
+        ])
+      #expect(result.status == ExitStatus.hostsFailed.rawValue, "\(result.stdout)\(result.stderr)")
+      #expect(result.stderr.hasPrefix("::add-mask::hunter2-swordfish\n"), "\(result.stderr)")
+      #expect(result.stderr.contains("::error title=host test2,file="), "\(result.stderr)")
+      #expect(result.stderr.contains(",line=6::Fails on test2: non-zero return code 1"))
+      let written = try String(contentsOfFile: outputs, encoding: .utf8)
+      #expect(written.contains("outcome=failed\n") && written.contains("hosts-failed=1\n"))
+      let table = try String(contentsOfFile: summary, encoding: .utf8)
+      #expect(table.contains("| test1 | 1 | 1 | 0 | 0 | 1 | 0 | 0 |"), "\(table)")
+      #expect(table.contains("| test2 | 1 | 1 | 0 | 1 | 0 | 0 | 0 |"), "\(table)")
+    }
+
     @Test func checkModeReportsAndChangesNothing() throws {
       let book = try write(
         "check.yml",
