@@ -70,12 +70,13 @@ struct TaskExecution {
     vars["ansible_check_mode"] = .bool(options.check)
     vars["ansible_diff_mode"] = .bool(options.diff)
     vars["hostvars"] = hostvars
-    vars["playbook_dir"] = .string(play.roles.isEmpty ? folder : folder)
+    vars["playbook_dir"] = .string(playbookFolder)
     if let role { vars["role_path"] = .string(role.folder) }
     return PlayTemplating.resolve(vars, keys: declared.subtracting(options.extraVars.keys))
   }
 
-  private var folder: String {
+  /// The playbook's folder: the last place `src:` files are searched (a role's comes first).
+  private var playbookFolder: String {
     step.searchFolders.last ?? "."
   }
 
