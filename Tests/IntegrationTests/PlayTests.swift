@@ -291,6 +291,28 @@ extension FleetTests {
       #expect(table.contains("| test2 | 1 | 1 | 0 | 1 | 0 | 0 | 0 |"), "\(table)")
     }
 
+    /// Role parameters (`vars:` with the role) win over `set_fact`, `-e` over both.
+    @Test func roleParametersPrecedence() throws {
+      _ = try write("roles/shower/tasks/main.yml", "- debug: msg=\"who={{ who }}\"\n")
+      let book = try write(
+        "params.yml",
+        """
+        - hosts: test1
+          gather_facts: false
+          pre_tasks:
+            - set_fact:
+                who: from-fact
+          roles:
+            - role: shower
+              vars:
+                who: from-parameter
+        """)
+      let result = try play([book])
+      #expect(result.stdout.contains("ok: [test1] => who=from-parameter"), "\(result.stdout)")
+      let overridden = try play([book, "-e", "who=from-e"])
+      #expect(overridden.stdout.contains("ok: [test1] => who=from-e"), "\(overridden.stdout)")
+    }
+
     @Test func checkModeReportsAndChangesNothing() throws {
       let book = try write(
         "check.yml",

@@ -7,6 +7,9 @@ struct PlayRole: Sendable {
   var folder: String
   var defaults: [String: VarValue]
   var vars: [String: VarValue]
+  /// `vars:` given with the role in `roles:` (Ansible's role parameters): above registered
+  /// and `set_fact` variables, below `-e`.
+  var parameters: [String: VarValue]
   var tasks: [PlanStep]
   var handlers: [PlanStep]
 }
@@ -211,10 +214,18 @@ struct PlayPlanner {
       try steps(
         try PlaybookTaskFile.load(path: path, from: location), role: name, searchFolders: search)
     }
+    var parameters: [String: VarValue] = [:]
+    if let value = reference.keywords["vars"] {
+      guard case .map(let map) = try YAMLDocument.varValue(value.node, file: value.location.file)
+      else {
+        throw .configuration(value.location, "a role's 'vars' must be a mapping")
+      }
+      parameters = map
+    }
     return PlayRole(
       name: name, folder: folder,
       defaults: try file("defaults").map(PlaybookVarsFile.load) ?? [:],
-      vars: try file("vars").map(PlaybookVarsFile.load) ?? [:],
+      vars: try file("vars").map(PlaybookVarsFile.load) ?? [:], parameters: parameters,
       tasks: tasks ?? [], handlers: handlers ?? [])
   }
 }

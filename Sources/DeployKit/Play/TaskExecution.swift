@@ -57,9 +57,13 @@ struct TaskExecution {
       }
       vars.merge(map) { $1 }
     }
-    let declared = Set(vars.keys)
+    var declared = Set(vars.keys)
     vars.merge(host.facts) { $1 }
     vars.merge(host.hostVars) { $1 }
+    if let role {
+      vars.merge(role.parameters) { $1 }
+      declared.formUnion(role.parameters.keys)
+    }
     vars.merge(options.extraVars) { $1 }
     vars["inventory_hostname"] = .string(host.name)
     vars["inventory_hostname_short"] = .string(
