@@ -364,6 +364,31 @@ extension FileModulesTests {
 
 extension FileModulesTests {
   @Suite struct File {
+    /// Hosts that share a disk (the demo's) create the same parents at once: one of them
+    /// finding a folder made a moment ago is not a failure.
+    @Test func concurrentRunsCreatingTheSameParentsAllSucceed() throws {
+      let box = try FileBox()
+      defer { box.remove() }
+      let failures = Failures()
+      DispatchQueue.concurrentPerform(iterations: 8) { index in
+        do {
+          _ = try run(
+            FileModule.self,
+            ["path": box.path("shared/parent/host\(index)"), "state": "directory"])
+        } catch {
+          failures.add("\(error)")
+        }
+      }
+      #expect(failures.all.isEmpty, "\(failures.all)")
+    }
+
+    final class Failures: @unchecked Sendable {
+      private let lock = NSLock()
+      private var items: [String] = []
+      func add(_ item: String) { lock.withLock { items.append(item) } }
+      var all: [String] { lock.withLock { items } }
+    }
+
     @Test func createsDirectoriesWithParents() throws {
       let box = try FileBox()
       defer { box.remove() }

@@ -136,7 +136,10 @@ enum FileModule: PlayModule {
       for folder in ancestors(of: path) {
         let word = ShellQuote.word(RemoteFile.dashSafe(folder))
         let set = attributes.commands().map { $0 + " || exit 1" }.joined(separator: "; ")
-        script += "if [ ! -d \(word) ]; then mkdir -- \(word) || exit 1; target=\(word)"
+        // Another process may create it meanwhile (hosts that share a disk): that is fine.
+        script +=
+          "if [ ! -d \(word) ]; then { mkdir -- \(word) 2>/dev/null || [ -d \(word) ]"
+          + " || mkdir -- \(word); } || exit 1; target=\(word)"
         script += set.isEmpty ? "; fi\n" : "; \(set); fi\n"
       }
       script += "target=\(ShellQuote.word(RemoteFile.dashSafe(path)))\necho kind=directory\n"
