@@ -52,7 +52,7 @@ struct INIInventoryParser {
   private mutating func parseLine(
     _ line: [Unicode.Scalar], at lineStart: SourceLocation
   ) throws(DeployError) {
-    guard let first = line.firstIndex(where: { !INILineSplitter.isWhitespace($0) }),
+    guard let first = line.firstIndex(where: { !ShlexSplitter.isWhitespace($0) }),
       line[first] != "#", line[first] != ";"
     else { return }
     if line[first] == "[", !INISectionHeader.isBracketedAddress(line[first...]) {
@@ -109,7 +109,7 @@ struct INIInventoryParser {
   private mutating func parseHostLine(
     _ line: [Unicode.Scalar], at lineStart: SourceLocation
   ) throws(DeployError) {
-    let words = try INILineSplitter.hostWords(line, at: lineStart)
+    let words = try ShlexSplitter.hostWords(line, at: lineStart)
     guard let first = words.first else { return }
     let spec = try HostSpec.parse(first.text, at: lineStart.movedRight(by: first.offset))
     var vars: [(String, VarValue)] = []
@@ -132,14 +132,14 @@ struct INIInventoryParser {
   private mutating func parseChildLine(
     _ line: [Unicode.Scalar], from first: Int, at lineStart: SourceLocation
   ) throws(DeployError) {
-    let end = INILineSplitter.commentStart(line) ?? line.count
+    let end = ShlexSplitter.commentStart(line) ?? line.count
     var nameEnd = first
-    while nameEnd < end, !INILineSplitter.isWhitespace(line[nameEnd]), line[nameEnd] != ":",
+    while nameEnd < end, !ShlexSplitter.isWhitespace(line[nameEnd]), line[nameEnd] != ":",
       line[nameEnd] != "]"
     {
       nameEnd += 1
     }
-    if let extra = line[nameEnd..<end].firstIndex(where: { !INILineSplitter.isWhitespace($0) }) {
+    if let extra = line[nameEnd..<end].firstIndex(where: { !ShlexSplitter.isWhitespace($0) }) {
       throw .configuration(
         lineStart.movedRight(by: extra),
         "expected one group name per line in [\(group):children], found '\(Character(line[extra]))' after '\(String(String.UnicodeScalarView(line[first..<nameEnd])))'"
@@ -159,19 +159,19 @@ struct INIInventoryParser {
   private mutating func parseVarLine(
     _ line: [Unicode.Scalar], from first: Int, at lineStart: SourceLocation
   ) throws(DeployError) {
-    let end = INILineSplitter.commentStart(line) ?? line.count
+    let end = ShlexSplitter.commentStart(line) ?? line.count
     guard let equals = line[first..<end].firstIndex(of: "=") else {
       throw .configuration(
         lineStart.movedRight(by: first),
         "expected key=value in [\(group):vars], found '\(Self.trimmed(line[first..<end]))'")
     }
     var keyEnd = first
-    while keyEnd < equals, !INILineSplitter.isWhitespace(line[keyEnd]) { keyEnd += 1 }
+    while keyEnd < equals, !ShlexSplitter.isWhitespace(line[keyEnd]) { keyEnd += 1 }
     let key = String(String.UnicodeScalarView(line[first..<keyEnd]))
     guard !key.isEmpty else {
       throw .configuration(lineStart.movedRight(by: equals), "expected a variable name before '='")
     }
-    if let stray = line[keyEnd..<equals].firstIndex(where: { !INILineSplitter.isWhitespace($0) }) {
+    if let stray = line[keyEnd..<equals].firstIndex(where: { !ShlexSplitter.isWhitespace($0) }) {
       throw .configuration(
         lineStart.movedRight(by: stray), "expected '=' after variable name '\(key)'")
     }
@@ -197,8 +197,8 @@ struct INIInventoryParser {
   }
 
   private static func trimmed(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
-    let start = scalars.firstIndex { !INILineSplitter.isWhitespace($0) } ?? scalars.endIndex
-    let end = scalars.lastIndex { !INILineSplitter.isWhitespace($0) }.map { $0 + 1 } ?? start
+    let start = scalars.firstIndex { !ShlexSplitter.isWhitespace($0) } ?? scalars.endIndex
+    let end = scalars.lastIndex { !ShlexSplitter.isWhitespace($0) }.map { $0 + 1 } ?? start
     return String(String.UnicodeScalarView(scalars[start..<max(start, end)]))
   }
 }

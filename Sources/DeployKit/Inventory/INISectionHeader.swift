@@ -19,7 +19,7 @@ struct INISectionHeader {
     _ line: [Unicode.Scalar], from open: Int, at lineStart: SourceLocation
   ) throws(DeployError) -> INISectionHeader {
     var index = open + 1
-    while index < line.count, !INILineSplitter.isWhitespace(line[index]), line[index] != ":",
+    while index < line.count, !ShlexSplitter.isWhitespace(line[index]), line[index] != ":",
       line[index] != "]"
     {
       index += 1
@@ -50,7 +50,7 @@ struct INISectionHeader {
         "expected ']' to end the section header \(found(line, index))")
     }
     index += 1
-    while index < line.count, INILineSplitter.isWhitespace(line[index]) { index += 1 }
+    while index < line.count, ShlexSplitter.isWhitespace(line[index]) { index += 1 }
     if index < line.count, line[index] != "#", line[index] != ";" {
       throw .configuration(
         lineStart.movedRight(by: index),
@@ -65,7 +65,7 @@ struct INISectionHeader {
 
   private static func found(_ line: [Unicode.Scalar], _ index: Int) -> String {
     guard index < line.count else { return "but the line ends" }
-    if INILineSplitter.isWhitespace(line[index]) { return "but found a space" }
+    if ShlexSplitter.isWhitespace(line[index]) { return "but found a space" }
     return "but found '\(Character(line[index]))'"
   }
 }

@@ -74,7 +74,7 @@ struct InventoryHostPattern {
           index = close + 1
           continue
         }
-        if scalar == ":" || scalar == "[" || scalar == "]" || INILineSplitter.isWhitespace(scalar) {
+        if scalar == ":" || scalar == "[" || scalar == "]" || ShlexSplitter.isWhitespace(scalar) {
           if !current.isEmpty { parts.append(String(current)) }
           current = String.UnicodeScalarView()
         } else {

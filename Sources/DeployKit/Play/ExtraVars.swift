@@ -53,40 +53,51 @@ enum KeyValueArguments {
   /// Words separated by blanks, as Ansible's `split_args` makes them: quotes group and are
   /// removed, and a `{{ … }}` or `{% … %}` stays in one word even with blanks inside.
   static func split(_ text: String) throws(Failure) -> [String] {
-    var words: [String] = []
-    var current = ""
-    var inWord = false
+    let scan = scan(text)
+    if let problem = scan.problem { throw Failure(message: "\(problem) in: \(text)") }
+    return scan.words.map(\.value)
+  }
+
+  /// One pass over `text`: each word as written (`raw`) and with its quotes removed (`value`),
+  /// and what is left open at the end, if anything.
+  private static func scan(_ text: String) -> (
+    words: [(raw: Substring, value: String)], problem: String?
+  ) {
+    var words: [(raw: Substring, value: String)] = []
+    var start: String.Index?
+    var value = ""
     var quote: Character?
     var jinjaDepth = 0
     var previous: Character?
-    for character in text {
+    for index in text.indices {
+      let character = text[index]
       defer { previous = character }
       if let open = quote {
-        if character == open && previous != "\\" { quote = nil } else { current.append(character) }
+        if character == open && previous != "\\" { quote = nil } else { value.append(character) }
         continue
       }
       if previous == "{" && (character == "{" || character == "%") { jinjaDepth += 1 }
       if (previous == "}" || previous == "%") && character == "}" && jinjaDepth > 0 {
         jinjaDepth -= 1
       }
+      if jinjaDepth == 0, character.isWhitespace {
+        if let begun = start { words.append((text[begun..<index], value)) }
+        start = nil
+        value = ""
+        continue
+      }
+      if start == nil { start = index }
       if jinjaDepth == 0, character == "'" || character == "\"" {
         quote = character
-        inWord = true
-        continue
+      } else {
+        value.append(character)
       }
-      if jinjaDepth == 0, character.isWhitespace {
-        if inWord { words.append(current) }
-        current = ""
-        inWord = false
-        continue
-      }
-      current.append(character)
-      inWord = true
     }
-    if quote != nil { throw Failure(message: "no closing quotation in: \(text)") }
-    if jinjaDepth != 0 { throw Failure(message: "a '{{' or '{%' is not closed in: \(text)") }
-    if inWord { words.append(current) }
-    return words
+    if let begun = start { words.append((text[begun...], value)) }
+    let problem =
+      quote != nil
+      ? "no closing quotation" : jinjaDepth != 0 ? "a '{{' or '{%' is not closed" : nil
+    return (words, problem)
   }
 
   /// The arguments `command` and `shell` take as `key=value` words in their free form.
@@ -98,46 +109,14 @@ enum KeyValueArguments {
   static func commandArguments(_ text: String) -> (command: String, arguments: [(String, String)]) {
     var kept: [Substring] = []
     var arguments: [(String, String)] = []
-    for word in rawWords(text) {
-      if let equals = word.firstIndex(of: "="), commandKeys.contains(String(word[..<equals])),
-        let value = try? split(String(word[word.index(after: equals)...])), value.count <= 1
-      {
-        arguments.append((String(word[..<equals]), value.first ?? ""))
+    for (word, value) in scan(text).words {
+      if let equals = word.firstIndex(of: "="), commandKeys.contains(String(word[..<equals])) {
+        arguments.append((String(word[..<equals]), String(value.drop { $0 != "=" }.dropFirst())))
       } else {
         kept.append(word)
       }
     }
     return arguments.isEmpty ? (text, []) : (kept.joined(separator: " "), arguments)
-  }
-
-  /// Blank-separated words as written (quotes kept), a quoted part or a `{{ … }}` never split.
-  private static func rawWords(_ text: String) -> [Substring] {
-    var words: [Substring] = []
-    var start: String.Index?
-    var quote: Character?
-    var jinjaDepth = 0
-    var previous: Character?
-    for index in text.indices {
-      let character = text[index]
-      defer { previous = character }
-      if let open = quote {
-        if character == open && previous != "\\" { quote = nil }
-        continue
-      }
-      if previous == "{" && (character == "{" || character == "%") { jinjaDepth += 1 }
-      if (previous == "}" || previous == "%") && character == "}" && jinjaDepth > 0 {
-        jinjaDepth -= 1
-      }
-      if jinjaDepth == 0, character.isWhitespace {
-        if let begun = start { words.append(text[begun..<index]) }
-        start = nil
-        continue
-      }
-      if start == nil { start = index }
-      if jinjaDepth == 0, character == "'" || character == "\"" { quote = character }
-    }
-    if let begun = start { words.append(text[begun...]) }
-    return words
   }
 
   static func parse(_ text: String, at location: SourceLocation) throws(DeployError)

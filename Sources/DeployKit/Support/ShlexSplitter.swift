@@ -1,7 +1,8 @@
-/// Splits INI lines into words. Host lines follow Python's `shlex.split(line, comments=True)`,
-/// which is what Ansible uses, so quoting (`msg="two words"`) and backslashes mean the same thing;
-/// each word keeps the column it started at so errors can point at it.
-enum INILineSplitter {
+/// Splits lines into words as Python's `shlex.split` does, which is what Ansible uses: INI host
+/// lines (`shlex.split(line, comments=True)`), so quoting (`msg="two words"`) and backslashes
+/// mean the same thing, and `command:` lines. Each word keeps the column it started at so
+/// errors can point at it.
+enum ShlexSplitter {
   struct Word: Equatable {
     var text: String
     /// 0-based offset of the word's first character in the line.
@@ -17,6 +18,23 @@ enum INILineSplitter {
   static func hostWords(
     _ line: [Unicode.Scalar], at lineStart: SourceLocation
   ) throws(DeployError) -> [Word] {
+    do {
+      return try words(line, comments: true)
+    } catch {
+      throw .configuration(lineStart.movedRight(by: error.offset), error.message)
+    }
+  }
+
+  struct Failure: Error {
+    /// 0-based offset in the line of what is wrong.
+    var offset: Int
+    var message: String
+  }
+
+  /// Python's `shlex.split` in POSIX mode: what Ansible uses for INI host lines (with
+  /// `comments`, and then `;` also starts a comment where a word would start) and for the
+  /// free form of `command:` (without).
+  static func words(_ line: [Unicode.Scalar], comments: Bool) throws(Failure) -> [Word] {
     var words: [Word] = []
     var word = Word(text: "", offset: 0)
     var inWord = false
@@ -28,7 +46,7 @@ enum INILineSplitter {
           index += 1
           continue
         }
-        if scalar == "#" || scalar == ";" { break }
+        if comments, scalar == "#" || scalar == ";" { break }
         word = Word(text: "", offset: index)
         inWord = true
       }
@@ -37,20 +55,18 @@ enum INILineSplitter {
         words.append(word)
         inWord = false
         index += 1
-      case "#":
+      case "#" where comments:
         break scan
       case "\\":
         guard index + 1 < line.count else {
-          throw .configuration(
-            lineStart.movedRight(by: index),
-            "expected a character after '\\' at the end of the line")
+          throw Failure(
+            offset: index, message: "expected a character after '\\' at the end of the line")
         }
         word.text.unicodeScalars.append(line[index + 1])
         index += 2
       case "'", "\"":
         guard let close = closingQuote(scalar, in: line, after: index, into: &word.text) else {
-          throw .configuration(
-            lineStart.movedRight(by: index), "expected a closing \(scalar) for this quote")
+          throw Failure(offset: index, message: "expected a closing \(scalar) for this quote")
         }
         index = close + 1
       default:
