@@ -168,7 +168,7 @@ public enum WorkflowLoader {
         throw reader.mismatch(runNode, expected: "a shell command for 'run'")
       }
       var words = [run]
-      if let args = fields["args"], !reader.isNull(args) {
+      if let args = fields["args"], !args.isNull {
         words += try arguments(args, reader: reader)
       }
       var title: String?

@@ -146,7 +146,7 @@ extension ProjectFileParser {
         if let nameNode = fields["name"] {
           explicitName = (try reader.string(nameNode, expected: "a step name"), nameNode)
         }
-      } else if item.scalar != nil, !reader.isNull(item) {
+      } else if item.scalar != nil, !item.isNull {
         commandNode = item
       } else {
         throw reader.mismatch(item, expected: "a command, or a mapping with 'name' and 'run'")

@@ -50,7 +50,7 @@ struct ProjectFileParser {
     if let node = fields["ledger"] {
       project.ledgerPath = try localPath(node, expected: "a file path for 'ledger'")
     }
-    if let node = fields["apps"], !reader.isNull(node) {
+    if let node = fields["apps"], !node.isNull {
       let apps = try reader.entries(
         node, expected: "'apps' to be a mapping of app names to their settings")
       for entry in apps.entries {
@@ -64,7 +64,7 @@ struct ProjectFileParser {
 
   private func sshSettings(_ node: Node) throws(DeployError) -> ProjectSSHSettings {
     var settings = ProjectSSHSettings()
-    if reader.isNull(node) { return settings }
+    if node.isNull { return settings }
     let fields = try reader.fields(node, of: "'ssh'", allowed: Self.sshKeys)
     if let value = fields["user"] {
       settings.user = try reader.string(value, expected: "a user name for 'user'")

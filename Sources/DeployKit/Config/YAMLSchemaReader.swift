@@ -26,17 +26,13 @@ struct YAMLSchemaReader {
 
   func location(_ node: Node) -> SourceLocation { YAMLDocument.location(of: node, file: file) }
 
-  func isNull(_ node: Node) -> Bool {
-    node.scalar != nil && node.tag.rawValue == Tag.Name.null.rawValue
-  }
-
   /// What a node is, for "found …" in messages.
   func describe(_ node: Node) -> String {
     switch node {
     case .sequence: return "a list"
     case .mapping: return "a mapping"
     case .scalar(let scalar):
-      return isNull(node) && scalar.string.isEmpty ? "nothing" : "'\(scalar.string)'"
+      return node.isNull && scalar.string.isEmpty ? "nothing" : "'\(scalar.string)'"
     case .alias: return "an alias"
     }
   }
@@ -73,7 +69,7 @@ struct YAMLSchemaReader {
         }
         continue
       }
-      guard let name = key.scalar?.string, !isNull(key) else {
+      guard let name = key.scalar?.string, !key.isNull else {
         throw mismatch(key, expected: "a key (a string)")
       }
       explicit.append(Fields.Entry(key: name, keyNode: key, value: value))
@@ -87,7 +83,7 @@ struct YAMLSchemaReader {
   /// `1.10`, not the number 1.1, and `host_key_checking: off` is the word `off`.
   func string(_ node: Node, expected: String) throws(DeployError) -> String {
     // Only plain `~`, `null` or nothing are null; a quoted "null" is the word.
-    guard let scalar = node.scalar, !isNull(node) else { throw mismatch(node, expected: expected) }
+    guard let scalar = node.scalar, !node.isNull else { throw mismatch(node, expected: expected) }
     return scalar.string
   }
 
@@ -96,7 +92,7 @@ struct YAMLSchemaReader {
   func strings(
     _ node: Node, expected: String, single: Bool = false
   ) throws(DeployError) -> [(text: String, node: Node)] {
-    if single, node.scalar != nil, !isNull(node) {
+    if single, node.scalar != nil, !node.isNull {
       return [(try string(node, expected: expected), node)]
     }
     guard let sequence = node.sequence else { throw mismatch(node, expected: expected) }

@@ -137,3 +137,8 @@ enum YAMLDocument {
     }
   }
 }
+
+extension Node {
+  /// `~`, `null` or nothing: YAML's null (a scalar; a mapping or list never is).
+  var isNull: Bool { scalar != nil && tag.rawValue == Tag.Name.null.rawValue }
+}

@@ -40,7 +40,7 @@ enum YAMLInventoryParser {
       }
       builder.addGroup(name)
       if let parent { try builder.addChild(name, to: parent, at: location(key)) }
-      if isNull(body) { return }
+      if body.isNull { return }
       guard let sections = body.mapping else {
         throw .configuration(
           location(body),
@@ -59,7 +59,7 @@ enum YAMLInventoryParser {
             try parseGroup(child, childBody, parent: name)
           }
         case "vars":
-          guard isNull(value) || value.mapping != nil else {
+          guard value.isNull || value.mapping != nil else {
             throw .configuration(
               location(value),
               "expected 'vars' of group '\(name)' to be a mapping of variable names to values, found \(describe(value))"
@@ -82,7 +82,7 @@ enum YAMLInventoryParser {
     func entries(
       of value: Node, section: String, group: String
     ) throws(DeployError) -> [(Node, Node)] {
-      if isNull(value) { return [] }
+      if value.isNull { return [] }
       if let mapping = value.mapping { return mapping.map { ($0.key, $0.value) } }
       if let scalar = value.scalar, value.tag.rawValue == Tag.Name.str.rawValue {
         let null = Node.scalar(Node.Scalar("", Tag(.null), .plain, scalar.mark))
@@ -101,7 +101,7 @@ enum YAMLInventoryParser {
       // Quoted keys start one column before their text.
       let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
       let spec = try HostSpec.parse(scalar.string, at: location(key).movedRight(by: quoted ? 1 : 0))
-      guard isNull(body) || body.mapping != nil else {
+      guard body.isNull || body.mapping != nil else {
         throw .configuration(
           location(body),
           "expected the variables of host '\(scalar.string)' to be a mapping (or empty), found \(describe(body))"
@@ -113,10 +113,6 @@ enum YAMLInventoryParser {
         if let port = spec.port { builder.setHostVar("ansible_port", .int(port), host: name) }
         for entry in vars { builder.setHostVar(entry.key, entry.value, host: name) }
       }
-    }
-
-    func isNull(_ node: Node) -> Bool {
-      node.scalar != nil && node.tag.rawValue == Tag.Name.null.rawValue
     }
 
     func describe(_ node: Node) -> String {

@@ -241,12 +241,10 @@ public struct ModuleArgs: Sendable {
 
   public func bool(_ name: String, default fallback: Bool) throws(ModuleFailure) -> Bool {
     guard let value = values[name], value != .null else { return fallback }
-    if case .bool(let b) = value { return b }
-    switch value.stringValue?.lowercased() {
-    case "yes", "true", "on", "1", "y": return true
-    case "no", "false", "off", "0", "n": return false
-    default: throw ModuleFailure("argument '\(name)' of \(module) must be a boolean, got \(value)")
+    guard let flag = value.boolValue else {
+      throw ModuleFailure("argument '\(name)' of \(module) must be a boolean, got \(value)")
     }
+    return flag
   }
 
   public func int(_ name: String) throws(ModuleFailure) -> Int? {

@@ -263,7 +263,3 @@ enum PlaybookVarsFile {
     return vars
   }
 }
-
-extension Yams.Node {
-  var isNull: Bool { tag.rawValue == Tag.Name.null.rawValue }
-}

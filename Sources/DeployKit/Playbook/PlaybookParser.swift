@@ -135,11 +135,11 @@ struct PlaybookParser {
       }
     }
     func taskList(_ key: String) throws(DeployError) -> [PlaybookTask] {
-      guard let node = fields[key], !reader.isNull(node) else { return [] }
+      guard let node = fields[key], !node.isNull else { return [] }
       return try tasks(node, of: "'\(key)'")
     }
     var vars: [String: PlaybookValue] = [:]
-    if let node = fields["vars"], !reader.isNull(node) {
+    if let node = fields["vars"], !node.isNull {
       for entry in try reader.entries(node, expected: "variables (a mapping) for 'vars'").entries {
         vars[entry.key] = PlaybookValue(entry.value, file: file)
       }
@@ -257,7 +257,7 @@ struct PlaybookParser {
           message += "; deploy play implements: " + Self.modules.sorted().joined(separator: ", ")
           throw .configuration(reader.location(entry.keyNode), message)
         }
-        if entry.value.scalar != nil, !reader.isNull(entry.value) {
+        if entry.value.scalar != nil, !entry.value.isNull {
           // `debug: msg=hello` style: key=value pairs, read when the task runs.
           // `args:` (wherever it is in the task) is merged in when the task runs.
           let text = entry.value.scalar?.string ?? ""
@@ -269,7 +269,7 @@ struct PlaybookParser {
         } else {
           found = .module(
             name: module,
-            args: reader.isNull(entry.value) ? nil : PlaybookValue(entry.value, file: file),
+            args: entry.value.isNull ? nil : PlaybookValue(entry.value, file: file),
             freeForm: nil)
         }
       }
