@@ -28,10 +28,9 @@ enum GitHubActions {
 
   /// `::name key=value,…::message`, one line.
   static func command(
-    _ name: String, _ properties: KeyValuePairs<String, String> = [:], _ message: String = ""
+    _ name: String, _ properties: [(String, String)] = [], _ message: String = ""
   ) -> String {
-    let props = properties.map { "\($0.key)=\(escapeProperty($0.value))" }
-      .joined(separator: ",")
+    let props = properties.map { "\($0.0)=\(escapeProperty($0.1))" }.joined(separator: ",")
     return "::\(name)" + (props.isEmpty ? "" : " " + props) + "::" + escapeData(message)
   }
 
@@ -47,7 +46,7 @@ enum GitHubActions {
       let trimmed = item.trimmingCharacters(in: .whitespaces)
       // Masking a very short value would blank out ordinary words all over the log.
       guard trimmed.count >= 4 else { continue }
-      out.write(command("add-mask", [:], trimmed) + "\n")
+      out.write(command("add-mask", [], trimmed) + "\n")
     }
   }
 
@@ -65,11 +64,10 @@ enum GitHubActions {
       var properties: [(String, String)] = [("file", workspaceRelative(location.file))]
       if let line = location.line { properties.append(("line", String(line))) }
       if let column = location.column { properties.append(("col", String(column))) }
-      let props = properties.map { "\($0.0)=\(escapeProperty($0.1))" }.joined(separator: ",")
-      return "::error \(props)::" + escapeData(message)
+      return command("error", properties, message)
     default:
       let text = error.description
-      return command("error", [:], text.hasPrefix("error: ") ? String(text.dropFirst(7)) : text)
+      return command("error", [], text.hasPrefix("error: ") ? String(text.dropFirst(7)) : text)
     }
   }
 
@@ -83,7 +81,7 @@ enum GitHubActions {
   /// A warning: `::warning::` in a job, else `warning: …` on stderr.
   static func warn(_ message: String) {
     if isActive {
-      Terminal.standardError.write(command("warning", [:], message) + "\n")
+      Terminal.standardError.write(command("warning", [], message) + "\n")
     } else {
       Terminal.standardError.write("warning: \(message)\n")
     }
@@ -194,7 +192,7 @@ final class GitHubActionsDeployRenderer: DeployRenderer, @unchecked Sendable {
     case .clearedStaleBuildLock(let host, let runID):
       out.write(
         GitHubActions.command(
-          "warning", ["title": "host \(host)"],
+          "warning", [("title", "host \(host)")],
           "removed a stale build .lock of run \(runID) (its runner is gone; run marked lost)")
           + "\n")
     case .hostFinished(let result):
@@ -213,7 +211,7 @@ final class GitHubActionsDeployRenderer: DeployRenderer, @unchecked Sendable {
         if case .rolledBack = failure { kind = "warning" } else { kind = "error" }
         text +=
           GitHubActions.command(
-            kind, ["title": "host \(result.host)"], failure.message(app: app, stage: stage))
+            kind, [("title", "host \(result.host)")], failure.message(app: app, stage: stage))
           + "\n"
       }
       out.write(text)

@@ -48,18 +48,17 @@ final class GitHubPlayRenderer: PlayRenderer, @unchecked Sendable {
     base.handle(event)
     switch event {
     case .hostResult(let result) where result.status == .failed:
-      var properties = "title=" + GitHubActions.escapeProperty("host \(result.host)")
+      var properties = [("title", "host \(result.host)")]
       if let location = result.location {
-        properties +=
-          ",file=" + GitHubActions.escapeProperty(GitHubActions.workspaceRelative(location.file))
-        if let line = location.line { properties += ",line=\(line)" }
+        properties.append(("file", GitHubActions.workspaceRelative(location.file)))
+        if let line = location.line { properties.append(("line", String(line))) }
       }
       Terminal.standardError.write(
-        "::error \(properties)::"
-          + GitHubActions.escapeData("\(result.task): \(result.message ?? "failed")") + "\n")
+        GitHubActions.command(
+          "error", properties, "\(result.task): \(result.message ?? "failed")") + "\n")
     case .hostUnreachable(let host, let error):
       Terminal.standardError.write(
-        GitHubActions.command("error", ["title": "host \(host)"], error.description) + "\n")
+        GitHubActions.command("error", [("title", "host \(host)")], error.description) + "\n")
     default: break
     }
   }
