@@ -77,16 +77,21 @@ public struct ModuleResult: Sendable {
   /// The task did nothing on purpose (`command` with `creates` that exists reports `ok`; this is
   /// for modules that skip themselves, such as check mode of a module that cannot tell).
   public var skipped: Bool
+  /// Check mode only: the module did not do its work and cannot know its outcome (`command`
+  /// would run), so `changed` is a prediction and the values it would return are absent;
+  /// `changed_when`/`failed_when`, which judge those values, are not applied.
+  public var simulated: Bool
 
   public init(
     changed: Bool, message: String? = nil, diffs: [FileDiff] = [],
-    values: [String: VarValue] = [:], skipped: Bool = false
+    values: [String: VarValue] = [:], skipped: Bool = false, simulated: Bool = false
   ) {
     self.changed = changed
     self.message = message
     self.diffs = diffs
     self.values = values
     self.skipped = skipped
+    self.simulated = simulated
   }
 }
 

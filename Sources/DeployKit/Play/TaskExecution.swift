@@ -301,9 +301,7 @@ struct TaskExecution {
         status: result.skipped ? .skipped : result.changed ? .changed : .ok,
         message: result.message, diffs: result.diffs, registered: registered)
       // In check mode a command that did not run has no output to judge by.
-      simulated =
-        context.checkMode && result.changed && registered["rc"] == nil
-        && (moduleName == "command" || moduleName == "shell")
+      simulated = result.simulated
     } catch let error as SSHError {
       throw .unreachable(error)
     } catch let error as ModuleFailure {

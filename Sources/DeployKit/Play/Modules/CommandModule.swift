@@ -55,7 +55,7 @@ enum CommandModule: PlayModule {
     if context.checkMode {
       return ModuleResult(
         changed: true, message: "check mode: would run: \(shown)",
-        values: ["cmd": .string(shown)])
+        values: ["cmd": .string(shown)], simulated: true)
     }
 
     var script = ""
