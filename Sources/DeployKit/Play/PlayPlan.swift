@@ -60,10 +60,9 @@ struct PlanStep: Sendable {
     (parents + [task]).compactMap { $0.keywords["when"] }
   }
 
-  /// `vars:` of the enclosing blocks and the task, outermost first (inner ones win).
-  var varsChain: [PlaybookValue] {
-    (parents + [task]).compactMap { $0.keywords["vars"] }
-  }
+  /// `vars:` of the enclosing blocks and the task, merged (inner ones win); read once, when the
+  /// playbook is planned.
+  var blockVars: [String: VarValue]
 
   var tags: Set<String> {
     Set((parents + [task]).flatMap(\.tags))
@@ -125,9 +124,18 @@ struct PlayPlanner {
             included, parents: parents + [task], role: role, searchFolders: searchFolders,
             depth: depth + 1))
       }
+      var blockVars: [String: VarValue] = [:]
+      for value in (parents + [task]).compactMap({ $0.keywords["vars"] }) {
+        guard case .map(let map) = try YAMLDocument.varValue(value.node, file: value.location.file)
+        else {
+          throw .configuration(value.location, "'vars' must be a mapping")
+        }
+        blockVars.merge(map) { $1 }
+      }
       planned.append(
         PlanStep(
-          task: task, kind: kind, parents: parents, role: role, searchFolders: searchFolders))
+          task: task, kind: kind, parents: parents, role: role, searchFolders: searchFolders,
+          blockVars: blockVars))
     }
     return planned
   }

@@ -49,6 +49,8 @@ public final class PlaybookRunner: @unchecked Sendable {
     var play: Playbook.Play
     var hosts: [String]
     var roles: [PlayRole]
+    /// The play's `vars:`, read once.
+    var playVars: [String: VarValue]
     var varsFiles: [String: VarValue]
     var preTasks: [PlanStep]
     var tasks: [PlanStep]
@@ -95,10 +97,15 @@ public final class PlaybookRunner: @unchecked Sendable {
         let path = file.hasPrefix("/") ? file : playbookFolder + "/" + file
         varsFiles.merge(try PlaybookVarsFile.load(path: path)) { $1 }
       }
-      for value in play.vars.values { try PlayTemplating.validate(value) }
+      var playVars: [String: VarValue] = [:]
+      for (key, value) in play.vars {
+        try PlayTemplating.validate(value)
+        playVars[key] = try YAMLDocument.varValue(value.node, file: value.location.file)
+      }
       plans.append(
         PlayPlan(
-          play: play, hosts: matched.map(\.name), roles: roles, varsFiles: varsFiles,
+          play: play, hosts: matched.map(\.name), roles: roles, playVars: playVars,
+          varsFiles: varsFiles,
           preTasks: try planner.steps(play.preTasks, searchFolders: search),
           tasks: try planner.steps(play.tasks, searchFolders: search),
           postTasks: try planner.steps(play.postTasks, searchFolders: search),
@@ -329,7 +336,8 @@ public final class PlaybookRunner: @unchecked Sendable {
     _ step: PlanStep, on active: [PlayHost], _ context: PlayContext, kind: TaskKind = .task
   ) {
     let vars = hostVarsSnapshot()
-    let name = taskName(step, context)
+    let layers = TaskVariables(step: step, plan: context.plan)
+    let name = taskName(step, layers)
     events.handle(.taskStarted(name: name, kind: kind, location: step.task.location))
     var hosts = active
     let once =
@@ -348,30 +356,19 @@ public final class PlaybookRunner: @unchecked Sendable {
     }
     _ = ParallelHosts.map(hosts, forks: options.forks) { host in
       TaskExecution(
-        step: step, host: host, name: name, play: context.plan, allHosts: context.allHosts,
+        step: step, host: host, name: name, play: context.plan, layers: layers,
+        allHosts: context.allHosts,
         hostvars: vars, options: self.options, events: self.events
       ).run(unreachable: { error in self.markUnreachable(host, error) })
       return true
     }
   }
 
-  private func taskName(_ step: PlanStep, _ context: PlayContext) -> String {
+  private func taskName(_ step: PlanStep, _ layers: TaskVariables) -> String {
     let name = step.displayName
     guard PlayTemplating.hasTemplate(name) else { return name }
-    // Task names are templated with what every host shares: the role's defaults and vars,
-    // the play's vars and vars files, -e (host variables differ from host to host).
-    let role = step.role.flatMap { name in context.plan.roles.first { $0.name == name } }
-    var vars = role?.defaults ?? [:]
-    for (key, value) in context.plan.play.vars {
-      vars[key] = try? YAMLDocument.varValue(value.node, file: value.location.file)
-    }
-    vars.merge(context.plan.varsFiles) { $1 }
-    vars.merge(role?.vars ?? [:]) { $1 }
-    for scope in step.varsChain {
-      if case .map(let map)? = try? YAMLDocument.varValue(scope.node, file: scope.location.file) {
-        vars.merge(map) { $1 }
-      }
-    }
+    // Task names are templated with what every host shares (host variables differ).
+    var vars = layers.belowInventory.merging(layers.aboveInventory) { $1 }
     vars.merge(options.extraVars) { $1 }
     vars = PlayTemplating.resolve(vars, keys: Set(vars.keys))
     return (try? Template(name).render(vars)) ?? name
@@ -385,5 +382,23 @@ public final class PlaybookRunner: @unchecked Sendable {
       map[name] = .map(host.inventoryVars.merging(host.facts) { $1 }.merging(host.hostVars) { $1 })
     }
     return .map(map)
+  }
+}
+
+/// The variables of a task that are the same on every host, in the two layers the host's own
+/// (inventory) variables go between: role defaults below them; play vars, vars files, role vars
+/// and block/task vars above. Built once per task, not once per host.
+struct TaskVariables {
+  var role: PlayRole?
+  var belowInventory: [String: VarValue]
+  var aboveInventory: [String: VarValue]
+
+  init(step: PlanStep, plan: PlaybookRunner.PlayPlan) {
+    role = step.role.flatMap { name in plan.roles.first { $0.name == name } }
+    belowInventory = role?.defaults ?? [:]
+    aboveInventory = plan.playVars
+    aboveInventory.merge(plan.varsFiles) { $1 }
+    aboveInventory.merge(role?.vars ?? [:]) { $1 }
+    aboveInventory.merge(step.blockVars) { $1 }
   }
 }

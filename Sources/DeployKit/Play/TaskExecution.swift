@@ -7,6 +7,7 @@ struct TaskExecution {
   let host: PlayHost
   let name: String
   let play: PlaybookRunner.PlayPlan
+  let layers: TaskVariables
   let allHosts: [String]
   let hostvars: VarValue
   let options: PlayOptions
@@ -40,23 +41,11 @@ struct TaskExecution {
   /// The host's variables for this task, lowest precedence first: role defaults, inventory,
   /// play vars, vars files, role vars, block and task vars, then facts, registered and
   /// `set_fact` variables, then `-e`.
-  private func variables() throws(DeployError) -> [String: VarValue] {
-    var vars: [String: VarValue] = [:]
-    let role = step.role.flatMap { name in play.roles.first { $0.name == name } }
-    if let role { vars.merge(role.defaults) { $1 } }
+  private func variables() -> [String: VarValue] {
+    let role = layers.role
+    var vars = layers.belowInventory
     vars.merge(host.inventoryVars) { $1 }
-    for (key, value) in play.play.vars {
-      vars[key] = try YAMLDocument.varValue(value.node, file: value.location.file)
-    }
-    vars.merge(play.varsFiles) { $1 }
-    if let role { vars.merge(role.vars) { $1 } }
-    for block in step.varsChain {
-      guard case .map(let map) = try YAMLDocument.varValue(block.node, file: block.location.file)
-      else {
-        throw .configuration(block.location, "'vars' must be a mapping")
-      }
-      vars.merge(map) { $1 }
-    }
+    vars.merge(layers.aboveInventory) { $1 }
     var declared = Set(vars.keys)
     vars.merge(host.facts) { $1 }
     vars.merge(host.hostVars) { $1 }
@@ -89,12 +78,7 @@ struct TaskExecution {
   private func execute(module: String, args: PlaybookValue?, freeForm: String?) throws(Stop)
     -> Outcome
   {
-    let vars: [String: VarValue]
-    do {
-      vars = try variables()
-    } catch {
-      return failure("\(error)")
-    }
+    let vars = variables()
     let loopValue = step.task.keywords["loop"] ?? step.task.keywords["with_items"]
     guard let loopValue else {
       do {
