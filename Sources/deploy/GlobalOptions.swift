@@ -61,12 +61,13 @@ struct ConnectionOptions: ParsableArguments {
 
   func forks(project: ProjectFile) -> Int { forksOption ?? project.ssh.forks ?? 64 }
 
-  /// The inventory named with `-i`, else `$DEPLOY_INVENTORY`.
-  func loadInventory() throws(DeployError) -> Inventory {
+  /// The inventory named with `-i`, else `$DEPLOY_INVENTORY`; `playbookDirectory`: see
+  /// `Inventory.load`.
+  func loadInventory(playbookDirectory: String? = nil) throws(DeployError) -> Inventory {
     guard let path = inventory ?? environment("DEPLOY_INVENTORY") else {
       throw .usage("no inventory: pass -i FILE or set DEPLOY_INVENTORY")
     }
-    return try Inventory.load(path: path)
+    return try Inventory.load(path: path, playbookDirectory: playbookDirectory)
   }
 }
 
@@ -93,7 +94,9 @@ struct ProjectOptions: ParsableArguments {
   }
 
   /// The project, its inventory (`-i` wins over the project's), validated together.
-  func load(_ connection: ConnectionOptions) throws(DeployError) -> (ProjectFile, Inventory) {
+  func load(_ connection: ConnectionOptions, playbookDirectory: String? = nil) throws(DeployError)
+    -> (ProjectFile, Inventory)
+  {
     let project = try loadProject()
     let inventory: Inventory
     if connection.inventory == nil, let inline = project.inlineInventory {
@@ -101,7 +104,7 @@ struct ProjectOptions: ParsableArguments {
     } else if let path =
       connection.inventory ?? project.inventoryPath ?? environment("DEPLOY_INVENTORY")
     {
-      inventory = try Inventory.load(path: path)
+      inventory = try Inventory.load(path: path, playbookDirectory: playbookDirectory)
     } else {
       throw .usage("\(project.path) names no inventory: add `inventory:` or pass -i FILE")
     }

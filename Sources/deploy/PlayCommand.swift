@@ -98,11 +98,9 @@ struct PlayCommand: ParsableCommand {
   private func loadInventory() throws(DeployError) -> Inventory {
     let folder = (playbook as NSString).deletingLastPathComponent
     let playbookDirectory = folder.isEmpty ? "." : folder
-    if let path = connection.inventory ?? environment("DEPLOY_INVENTORY") {
-      return try Inventory.load(path: path, playbookDirectory: playbookDirectory)
+    if connection.inventory != nil || environment("DEPLOY_INVENTORY") != nil {
+      return try connection.loadInventory(playbookDirectory: playbookDirectory)
     }
-    let (projectFile, inventory) = try project.load(connection)
-    guard let path = projectFile.inventoryPath else { return inventory }
-    return try Inventory.load(path: path, playbookDirectory: playbookDirectory)
+    return try project.load(connection, playbookDirectory: playbookDirectory).1
   }
 }

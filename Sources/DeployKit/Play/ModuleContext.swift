@@ -23,19 +23,24 @@ public struct LocalRunner: CommandRunner {
 
   public func capture(_ command: RemoteCommand) throws(SSHError) -> CapturedOutput {
     let started = MonotonicClock.now
+    var stdout: [UInt8] = []
+    var stderr: [UInt8] = []
     do {
-      let result = try ChildProcess.capture(
-        ["/bin/sh", "-c", command.command], stdin: command.stdin, timeout: command.timeout)
+      let exit = try ChildProcess.run(
+        ["/bin/sh", "-c", command.command], stdin: command.stdin, timeout: command.timeout
+      ) { stream, bytes in
+        if stream == .stdout { stdout += bytes } else { stderr += bytes }
+      }
       return CapturedOutput(
         result: CommandResult(
-          exitStatus: result.exit.status, signal: result.exit.signal,
-          timedOut: result.exit.timedOut,
+          exitStatus: exit.status, signal: exit.signal, timedOut: exit.timedOut,
           duration: MonotonicClock.now - started),
-        stdout: Array(result.stdout.utf8), stderr: Array(result.stderr.utf8))
+        stdout: stdout, stderr: stderr)
     } catch {
       throw .unreachable(host: "localhost", reason: "\(error)")
     }
   }
+
 }
 
 /// Why a module could not do what the task asked. The task fails on that host (it is not an

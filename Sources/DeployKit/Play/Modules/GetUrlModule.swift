@@ -20,9 +20,7 @@ enum GetUrlModule: PlayModule {
     let destination = try args.required("dest")
     let force = try args.bool("force", default: false)
     let timeout = try args.int("timeout") ?? 10
-    let mode = try args.mode()
-    let owner = try args.string("owner")
-    let group = try args.string("group")
+    let attributes = try RemoteFile.Attributes.from(args)
 
     var algorithm = "sha256"
     var expected: String?
@@ -52,10 +50,14 @@ enum GetUrlModule: PlayModule {
       [ -d "$dest" ] && dest="${dest%/}/"\(ShellQuote.word(urlName))
       printf '%s\\n' "$dest"
       if [ -f "$dest" ]; then \(program) "$dest" | cut -d' ' -f1; else echo -; fi
+      [ -f "$dest" ] && stat -L -c '\(RemoteFile.statFormat)' -- "$dest"
+      exit 0
       """, what: "reading \(destination)")
     let lines = probe.stdoutText.split(separator: "\n").map(String.init)
     let dest = lines.first ?? destination
     let current = lines.count > 1 && lines[1] != "-" ? lines[1] : nil
+    var state = RemoteFile.State()
+    if current != nil, lines.count > 2 { RemoteFile.parseStat(lines[2], into: &state) }
 
     var values: [String: VarValue] = ["url": .string(url), "dest": .string(dest)]
     if let current { values["checksum_dest"] = .string(current) }
@@ -72,12 +74,14 @@ enum GetUrlModule: PlayModule {
       message =
         changed ? (context.checkMode ? "would replace \(dest)" : "OK") : "file is unchanged"
     }
-    if let attributes = try FileAttributes.apply(
-      path: dest, mode: mode, owner: owner, group: group,
-      exists: current != nil || !context.checkMode, context)
-    {
+    // A file just put in place is a new one: it gets every attribute asked for; a file kept
+    // gets those it lacks.
+    let replaced = changed && !context.checkMode
+    let missing = current == nil || replaced ? attributes : attributes.differing(from: state)
+    if !missing.isEmpty {
+      if !context.checkMode { _ = try RemoteFile.apply(missing, to: dest, in: context) }
+      if !changed { message = RemoteFile.message("", attributesChanged: true) }
       changed = true
-      if !needsDownload || message == "file is unchanged" { message = attributes }
     }
     values["msg"] = .string(message)
     return ModuleResult(changed: changed, message: message, values: values)
@@ -145,51 +149,5 @@ enum GetUrlModule: PlayModule {
       throw ModuleFailure(
         "downloading \(url) to \(dest) failed (exit \(output.result.exitStatus)): \(detail)")
     }
-  }
-}
-
-/// `mode`, `owner` and `group` of one path, set only where they differ.
-enum FileAttributes {
-  /// Returns what differs (nil if nothing), after fixing it unless in check mode. `exists`
-  /// false (a file check mode did not create) reports the wanted attributes as changes.
-  static func apply(
-    path: String, mode: Int?, owner: String?, group: String?, exists: Bool, recursive: Bool = false,
-    _ context: ModuleContext
-  ) throws -> String? {
-    guard mode != nil || owner != nil || group != nil else { return nil }
-    guard exists else { return "would set attributes of \(path)" }
-    let quoted = ShellQuote.word(path)
-    let act = !context.checkMode
-    let flag = recursive ? "-R " : ""
-    var script = ""
-    if let mode {
-      let octal = String(mode, radix: 8)
-      script += """
-        [ "$(stat -c %a \(quoted))" = \(octal) ] || { echo mode; \(act ? "chmod \(flag)\(octal) \(quoted)" : ":"); }
-
-        """
-    }
-    if let owner {
-      let wanted = ShellQuote.word(owner)
-      // Recursive: any file under the path owned by someone else counts.
-      let differs =
-        recursive
-        ? "[ -n \"$(find \(quoted) ! -user \(wanted) -print -quit)\" ]"
-        : "[ \"$(stat -c %U \(quoted))\" != \(wanted) ] && [ \"$(stat -c %u \(quoted))\" != \(wanted) ]"
-      script +=
-        "if \(differs); then echo owner; \(act ? "chown \(flag)\(wanted) \(quoted)" : ":"); fi\n"
-    }
-    if let group {
-      let wanted = ShellQuote.word(group)
-      let differs =
-        recursive
-        ? "[ -n \"$(find \(quoted) ! -group \(wanted) -print -quit)\" ]"
-        : "[ \"$(stat -c %G \(quoted))\" != \(wanted) ] && [ \"$(stat -c %g \(quoted))\" != \(wanted) ]"
-      script +=
-        "if \(differs); then echo group; \(act ? "chgrp \(flag)\(wanted) \(quoted)" : ":"); fi\n"
-    }
-    let output = try context.succeed(script, what: "setting attributes of \(path)")
-    let changes = output.stdoutText.split(separator: "\n").map(String.init)
-    return changes.isEmpty ? nil : "\(changes.joined(separator: ", ")) of \(path) changed"
   }
 }
