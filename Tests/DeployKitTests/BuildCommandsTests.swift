@@ -151,6 +151,38 @@ import Testing
     #expect(runs.allSatisfy { $0.firstIncompleteStep == nil })
   }
 
+  /// The race probing found (4 of 15 deploys): the runner writes `succeeded` and exits between
+  /// the listing's two looks. Here a `cat` placed first on PATH ends the runner the instant the
+  /// listing has read `state`. Whatever the order of events, a run that succeeded must never
+  /// read as lost: the listing looks at the runner before it reads the state.
+  @Test func aRunnerThatEndsWhileBeingListedIsNeverReportedLost() throws {
+    let sleeper = try host.startSleeper(30)
+    defer { host.stop(sleeper) }
+    try leaveRun(pid: try host.identity(of: sleeper))
+    let state = host.layout.runFolder(runID) + "/state"
+    let bin = host.base + "/bin"
+    try host.write(
+      bin + "/cat",
+      """
+      #!/bin/sh
+      /bin/cat "$@"; rc=$?
+      case "$1" in */state)
+        printf 'succeeded 1795525600\\n' > "$1.tmp" && mv -f "$1.tmp" "$1"
+        kill \(sleeper); while kill -0 \(sleeper) 2>/dev/null; do sleep 0.01; done ;;
+      esac
+      exit $rc
+      """)
+    try host.sh("chmod +x '\(bin)/cat'")
+    let listing = try host.sh("PATH='\(bin)':$PATH\n" + BuildCommands.listRuns(host.layout))
+    #expect(listing.status == 0, "\(listing.stderr)")
+    #expect(host.read(state) == "succeeded 1795525600\n", "the runner ended during the listing")
+    let run = try #require(RunRecord.parse(listing.stdout).first)
+    #expect(run.state != .lost, "\(listing.stdout)")
+    // The next look sees the end.
+    let after = RunRecord.parse(try host.sh(BuildCommands.listRuns(host.layout)).stdout)
+    #expect(after.first?.state == .succeeded)
+  }
+
   @Test func listRunsWithoutRunsFolderSaysNothing() throws {
     let result = try host.sh(BuildCommands.listRuns(host.layout))
     #expect(result.status == 0 && result.stdout.isEmpty)

@@ -232,6 +232,48 @@ import Yams
     #expect(journal.entries.last?.message == "stopped by a signal")
   }
 
+  /// What probing found: the runner dies (SIGKILL, as a reboot or a killed tmux server does) and
+  /// its step lives on; `--resume` then starts the same step again beside it. The next preflight
+  /// must find the orphaned step by its record and stop it before anything runs again.
+  @Test(arguments: [nil, 600] as [Double?])
+  func aStepOrphanedByAKilledRunnerIsStoppedBeforeTheNextBuild(timeout: Double?) throws {
+    let marker = host.base + "/step.pid"
+    let steps = [
+      BuildStep(
+        name: "slow", command: "echo $$ > \(ShellQuote.word(marker)); sleep 60 & wait"),
+      tracing("after", "2"),
+    ]
+    let (plan, _) = host.plan(runID: "20261124T130607Z-000009", steps: steps, timeout: timeout)
+    try host.prepare(plan)
+    let start = try host.sh(
+      BuildCommands.start(
+        runFolder: plan.runFolder, app: plan.app, runID: plan.runID, attempt: 1, method: .setsid))
+    #expect(start.status == 0, "\(start.stderr)")
+    let runner = try #require(host.read(plan.runFolder + "/pid")?.split(separator: " ").first)
+    #expect(eventually(within: 5) { host.read(marker)?.hasSuffix("\n") == true })
+    let step = try #require(Int32(host.read(marker)!.trimmingCharacters(in: .newlines)))
+    defer { kill(-getpgid(step), SIGKILL) }
+    // Only the runner dies.
+    #expect(kill(Int32(runner)!, SIGKILL) == 0)
+    #expect(eventually(within: 5) { kill(Int32(runner)!, 0) != 0 })
+    // A zombie waiting for init counts as gone.
+    func running(_ pid: Int32) -> Bool {
+      guard let stat = host.read("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else {
+        return false
+      }
+      return !stat[close...].hasPrefix(") Z")
+    }
+    #expect(running(step), "the step outlives its runner")
+
+    let preflight = try host.sh(BuildCommands.preflight(host.layout))
+    #expect(preflight.stdout == "stale \(plan.runID)\n", "\(preflight.stderr)")
+    #expect(eventually(within: 2) { !running(step) }, "the orphaned step is stopped")
+    #expect(host.state(plan).first == "lost")
+    #expect(
+      host.read(plan.runFolder + "/log")?.contains("step 1: its processes were stopped") == true)
+    #expect(traceLines().isEmpty)
+  }
+
   @Test func theRenderedScriptIsValidSh() throws {
     let steps = [BuildStep(name: "a'b", command: "echo 'x'"), BuildStep(name: "c", command: ":")]
     for timeout in [nil, 90.5] as [Double?] {

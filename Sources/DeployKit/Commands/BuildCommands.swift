@@ -43,6 +43,14 @@ public enum BuildCommands {
       "[ -f \(runs)/\"$r\"/run.json ] || { echo foreign; exit 0; }",
       "if [ -f \(runs)/\"$r\"/pid ] && is_alive \"$(cat \(runs)/\"$r\"/pid)\"; then"
         + " echo \"running $r\"; exit 0; fi",
+      // The runner died (killed, its tmux server gone); its step may live on. It is stopped
+      // before anything builds here again, or two would write into one build folder.
+      "for f in \(runs)/\"$r\"/steps/*.proc; do",
+      "  [ -f \"$f\" ] && group_alive \"$(cat \"$f\")\" || continue",
+      "  stop_group \"$(cat \"$f\")\"",
+      "  n=${f##*/}; printf '==> %s step %s: its processes were stopped (the runner was gone)\\n'"
+        + " \"$(date '+%Y-%m-%d %H:%M:%S')\" \"${n%.proc}\" >> \(runs)/\"$r\"/log",
+      "done",
       "rm -f \(lock)",
       "case \"$(cat \(runs)/\"$r\"/state 2>/dev/null)\" in running*)"
         + " printf 'lost %s\\n' \"$(date +%s)\" > \(runs)/\"$r\"/state ;; esac",
@@ -106,10 +114,13 @@ public enum BuildCommands {
       "  d=${d%/}; [ -f \"$d/run.json\" ] || continue",
       "  printf 'run %s\\n' \"$d\"",
       "  printf 'meta %s\\n' \"$(head -n 1 \"$d/run.json\")\"",
-      "  printf 'state %s\\n' \"$(cat \"$d/state\" 2>/dev/null)\"",
-      "  printf 'attempt %s\\n' \"$(cat \"$d/attempt\" 2>/dev/null)\"",
+      // The runner is looked at before its state is read: a runner seen gone has written its
+      // last state already. The other order reads `running`, then finds the runner just ended
+      // with `succeeded`, and reports a good build lost.
       "  if [ -f \"$d/pid\" ] && is_alive \"$(cat \"$d/pid\")\"; then echo 'alive yes';"
         + " else echo 'alive no'; fi",
+      "  printf 'state %s\\n' \"$(cat \"$d/state\" 2>/dev/null)\"",
+      "  printf 'attempt %s\\n' \"$(cat \"$d/attempt\" 2>/dev/null)\"",
       "  for f in \"$d\"/steps/*; do",
       "    [ -f \"$f\" ] || continue; n=${f##*/}",
       "    printf '%s %s %s\\n' \"${n#*.}\" \"${n%.*}\" \"$(head -n 1 \"$f\")\"",
@@ -118,15 +129,18 @@ public enum BuildCommands {
     ].joined(separator: "\n")
   }
 
-  /// Describes the build folder: `.lock`, `.build_history` and every folder with a
-  /// `build_info.yml` (an "available build", as the explorer calls it).
+  /// Describes the build folder: `.lock`, `.build_history`, the `current` link, the activation
+  /// log's last 100 lines and every folder with a `build_info.yml` (an "available build", as the
+  /// explorer calls it; a link is not one).
   public static func listBuilds(_ layout: HostLayout) -> String {
     [
+      "[ -f \(ShellQuote.word(layout.activations)) ] && tail -n 100 \(ShellQuote.word(layout.activations)) | sed 's/^/activated /'",
       "cd \(ShellQuote.word(layout.buildFolder)) 2>/dev/null || exit 0",
       "[ -e .lock ] && printf 'lock %s\\n' \"$(head -n 1 .lock)\"",
+      "[ -L current ] && printf 'current %s\\n' \"$(readlink current)\"",
       "[ -f .build_history ] && sed 's/^/history /' .build_history",
       "for d in */; do",
-      "  d=${d%/}; [ -f \"$d/build_info.yml\" ] || continue",
+      "  d=${d%/}; [ -L \"$d\" ] && continue; [ -f \"$d/build_info.yml\" ] || continue",
       "  printf 'build %s\\n' \"$d\"; sed 's/^/info /' \"$d/build_info.yml\"",
       "done",
       "exit 0",

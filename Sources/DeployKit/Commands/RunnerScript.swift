@@ -49,7 +49,11 @@ public enum RunnerScript {
       "  printf '%s %s %s %s\\n' \"$1\" \"$(now)\" \"${2:-}\" \"${3:-}\" > state.tmp",
       "  mv -f state.tmp state",
       "}",
+      // A stopped runner stops its step too: the step runs in a process group of its own
+      // (see `step`), which a signal to the runner does not reach by itself.
+      "step_pid=",
       "on_signal() {",
+      "  [ -n \"$step_pid\" ] && kill -TERM -\"$step_pid\" 2>/dev/null",
       "  say \"stopped by SIG$1 during step $current\"",
       "  finish interrupted \"$current\" \"$2\"",
       "  \(journalCall(plan.journal.interrupted))",
@@ -71,11 +75,18 @@ public enum RunnerScript {
       "  rm -f \"steps/$1.end\" \"steps/$1.done\"",
       "  say \"step $1/\(total) $2\"",
       "  now > \"steps/$1.start\"",
+      // The step leads a process group of its own (timeout makes one; else setsid), recorded
+      // in `steps/N.proc`: if the runner dies (killed, its tmux server gone), the next deploy's
+      // preflight finds the step's processes by it and stops them before anything runs again.
       plan.timeout == nil
-        ? "  (cd \"$DEPLOY_CHECKOUT\" && exec sh -c \"$3\")"
+        ? "  (cd \"$DEPLOY_CHECKOUT\" && exec setsid -w sh -c \"$3\") &"
         : "  left=$(( deadline - $(now) )); [ \"$left\" -gt 0 ] || left=1\n"
-          + "  (cd \"$DEPLOY_CHECKOUT\" && exec timeout -s TERM -k 30 \"$left\" sh -c \"$3\")",
+          + "  (cd \"$DEPLOY_CHECKOUT\" && exec timeout -s TERM -k 30 \"$left\" sh -c \"$3\") &",
+      "  step_pid=$!",
+      "  proc_identity \"$step_pid\" > \"steps/$1.proc\"",
+      "  wait \"$step_pid\"",
       "  rc=$?",
+      "  step_pid=",
       "  printf '%s %s\\n' \"$rc\" \"$(now)\" > \"steps/$1.end\"",
       "  if [ \"$rc\" -ne 0 ]; then",
       "    say \"step $1/\(total) $2 failed with exit code $rc\"",
