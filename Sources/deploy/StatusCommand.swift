@@ -89,7 +89,11 @@ func gatherStatus(project: ProjectFile, inventory: Inventory, connection: Connec
       var result: [String: (String?, String?)] = [:]
       for (index, item) in question.scripts.enumerated() {
         let text = answers[index].trimmingCharacters(in: .whitespacesAndNewlines)
-        result[item.key] = (text.isEmpty ? nil : text, nil)
+        if text.hasPrefix(brokenMarker) {
+          result[item.key] = (nil, "BROKEN: " + text.dropFirst(brokenMarker.count))
+        } else {
+          result[item.key] = (text.isEmpty ? nil : text, nil)
+        }
       }
       return result
     } catch {
@@ -115,9 +119,15 @@ func gatherStatus(project: ProjectFile, inventory: Inventory, connection: Connec
     let marks = StatusTable.marks(cells) { a, b in isNewer(a, b, kind: app.kind) }
     rows.append(.init(app: app.name, kind: app.kind.name, cells: cells, marks: marks))
   }
-  let unreachable = byKey.values.contains { $0.1 != nil }
-  return (StatusTable(rows: rows), unreachable ? .unreachable : .success)
+  let broken = byKey.values.contains { $0.1?.hasPrefix("BROKEN: ") == true }
+  let unreachable = byKey.values.contains { $0.1 != nil && $0.1?.hasPrefix("BROKEN: ") != true }
+  return (
+    StatusTable(rows: rows), unreachable ? .unreachable : broken ? .hostsFailed : .success
+  )
 }
+
+/// What a host prints, before the reason, when an app that was activated there serves nothing.
+private let brokenMarker = "#broken# "
 
 /// Prints the deployed version of `app` on a host: the installed package version, or the
 /// served git build's `version · build_time`.
@@ -128,11 +138,23 @@ private func versionScript(app: AppConfig, host: DeployHost) -> String {
       + " 2>/dev/null | sed -n 's/^ii *//p'"
   case .git(let git):
     let folder = host.layout.buildFolder
+    // The symlink strategy serves what `current` names; otherwise the served copy is
+    // `build_name` (as the explorer serves it), or `current` when there is none.
     let served =
-      git.buildName.map { folder + "/" + $0 } ?? (folder + "/current")
+      git.activation?.strategy == .symlink
+      ? folder + "/current" : git.buildName.map { folder + "/" + $0 } ?? (folder + "/current")
     let info = ShellQuote.word(served + "/build_info.yml")
+    let link = ShellQuote.word(folder + "/current")
+    // A host where something was activated but nothing complete is served is broken, not
+    // merely "not deployed".
     return """
-      [ -f \(info) ] || exit 0
+      if [ -L \(link) ] && [ ! -f \(link)/build_info.yml ]; then
+        printf '\(brokenMarker)current -> %s, which is not a complete build\\n' "$(readlink \(link))"; exit 0
+      fi
+      if [ ! -f \(info) ]; then
+        [ -s \(ShellQuote.word(host.layout.activations)) ] && printf '\(brokenMarker)%s is missing\\n' \(ShellQuote.word(served))
+        exit 0
+      fi
       v=$(sed -n "s/^version: *'\\{0,1\\}\\([^']*\\)'\\{0,1\\}$/\\1/p" \(info) | head -n 1)
       t=$(sed -n 's/^build_time: *//p' \(info) | head -n 1)
       printf '%s · %s\\n' "${v:-?}" "$t"

@@ -45,6 +45,13 @@ struct PathTemplateTests {
       ("/srv/{{ name }}/x", ["name": .string("..")], "'..' component"),
       ("/srv/{{ name }}", ["name": .list([.string("a")])], "a list"),
       ("/srv/{{ name }}", ["name": .null], "expected a string or a number"),
+      ("/", [:], "is the root folder"),
+      ("//./", [:], "is the root folder"),
+      ("{{ base }}", ["base": .string("/")], "is the root folder"),
+      ("/etc/", [:], "is the system folder /etc"),
+      ("/usr//local", [:], "is the system folder /usr/local"),
+      ("/srv", [:], "give the app a folder of its own"),
+      ("/home/{{ user }}", ["user": .string("")], "is the system folder /home"),
     ])
   func renderedPathsAreChecked(text: String, vars: [String: VarValue], message: String) {
     let error = InventoryTestKit.configurationError { () throws(DeployError) in
@@ -52,6 +59,11 @@ struct PathTemplateTests {
     }
     #expect(error?.location == location)
     #expect(error?.message.contains(message) == true, "\(error?.message ?? "no error")")
+  }
+
+  @Test(arguments: ["/srv/app", "/var/www/site", "/home/deploy/app", "/opt/echr", "/etc/app"])
+  func anAppFolderBelowASystemFolderIsFine(text: String) throws {
+    #expect(try PathTemplate(text, location: location).render(hostname: "h1", vars: [:]) == text)
   }
 
   @Test(

@@ -288,6 +288,58 @@ extension Integration.ActivationTests {
     #expect(builds.contains(try #require(current())))
   }
 
+  /// Probing's defect 2, end to end: three builds with `--detach`, then `--activate` of the
+  /// oldest. Pruning must keep the link, the served build and the two waiting builds; a later
+  /// activation prunes the build that was never served, not the one served before; `rollback`
+  /// goes back to the build that was served, and `status` flags a link to a missing build.
+  @Test func pruningAndRollbackFollowWhatWasServed() throws {
+    let app = try GitAppFixture(
+      steps: Self.steps,
+      appExtra: """
+            activate:
+              strategy: symlink
+              restart: {command: "true"}
+            keep: 2
+        """)
+    defer { app.remove() }
+    try app.tag("v3")
+    func current() -> String? {
+      try? FileManager.default.destinationOfSymbolicLink(atPath: app.buildFolder(1) + "/current")
+    }
+    var runs: [String] = []
+    for version in ["v1", "v2", "v3"] {
+      Thread.sleep(forTimeInterval: 1)  // build_time has seconds
+      let built = try app.deploy(["demo-app", "test", version, "--detach", "-l", "host01"])
+      #expect(built.status == 0, "\(built.stdout)\(built.stderr)")
+      let run = try #require(built.stdout.firstMatch(of: /\d{8}T\d{6}Z-[0-9a-f]{6}/)?.output)
+      runs.append(String(run))
+      _ = try app.deploy(["logs", "demo-app", "test", String(run), "-l", "host01", "--follow"])
+    }
+    let oldest = try app.deploy(["demo-app", "test", "--activate", runs[0], "-l", "host01"])
+    #expect(oldest.status == 0, "\(oldest.stdout)\(oldest.stderr)")
+    #expect(!oldest.stdout.contains("removed"), "\(oldest.stdout)")
+    #expect(current() == runs[0])
+    for run in runs { #expect(app.exists(app.buildFolder(1) + "/\(run)/build_info.yml"), "\(run)") }
+    let status = try app.deploy(["status"])
+    #expect(status.stdout.contains("v1 · "), "\(status.stdout)")
+
+    // v3 goes live: v2, never served, goes; v1, served before, stays as the rollback target.
+    let newest = try app.deploy(["demo-app", "test", "--activate", runs[2], "-l", "host01"])
+    #expect(newest.status == 0, "\(newest.stdout)\(newest.stderr)")
+    #expect(
+      newest.stdout.contains("removed 1 old build(s), keeping 2: \(runs[1])"), "\(newest.stdout)")
+    #expect(app.exists(app.buildFolder(1) + "/\(runs[0])/build_info.yml"))
+    let back = try app.deploy(["rollback", "demo-app", "test", "-l", "host01"])
+    #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+    #expect(current() == runs[0], "rolled back to the build served before, v1")
+
+    // A link to a build that is gone is shown as broken, and status fails.
+    try FileManager.default.removeItem(atPath: app.buildFolder(1) + "/\(runs[0])")
+    let broken = try app.deploy(["status"])
+    #expect(broken.status == ExitStatus.hostsFailed.rawValue, "\(broken.stdout)")
+    #expect(broken.stdout.contains("host01: BROKEN: current -> \(runs[0])"), "\(broken.stdout)")
+  }
+
   /// A detached build from CI, activated later by a second `deploy` with the run id.
   /// (Restarted with `podman restart`, the other first-class container kind.)
   @Test func aDetachedBuildIsActivatedLater() throws {

@@ -125,9 +125,33 @@ public struct BuildFolderListing: Sendable, Hashable {
   /// `.build_history` lines as (date, workflow).
   public var history: [(date: String, workflow: String)]
   public var builds: [Build]
+  /// The `current` link's target (symlink strategy); nil without a link.
+  public var currentLink: String?
+  /// The activation log's folders, oldest first (`HostLayout.activations`).
+  public var activations: [String] = []
+
+  /// The build the `current` link names, when it names one that exists.
+  public var linkedBuild: Build? {
+    currentLink.flatMap { link in builds.first { $0.folder == link } }
+  }
+
+  /// Builds that were served before `served`, most recently served first, each once: where a
+  /// rollback goes. Only builds still on the host and never rolled back from.
+  public func previouslyServed(before served: String?) -> [Build] {
+    var seen = Set<String>()
+    var result: [Build] = []
+    for folder in activations.reversed() where seen.insert(folder).inserted {
+      guard folder != served, let build = builds.first(where: { $0.folder == folder }) else {
+        continue
+      }
+      result.append(build)
+    }
+    return result
+  }
 
   public static func == (lhs: BuildFolderListing, rhs: BuildFolderListing) -> Bool {
-    lhs.lock == rhs.lock && lhs.builds == rhs.builds
+    lhs.lock == rhs.lock && lhs.builds == rhs.builds && lhs.currentLink == rhs.currentLink
+      && lhs.activations == rhs.activations
       && lhs.history.map { $0.date + "::" + $0.workflow }
         == rhs.history.map { $0.date + "::" + $0.workflow }
   }
@@ -139,6 +163,13 @@ public struct BuildFolderListing: Sendable, Hashable {
     for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
       if line.hasPrefix("lock ") || line == "lock" {
         listing.lock = String(line.dropFirst(5))
+      } else if line.hasPrefix("current ") {
+        listing.currentLink = String(line.dropFirst(8))
+      } else if line.hasPrefix("activated ") {
+        let fields = line.dropFirst(10).split(separator: " ", maxSplits: 1)
+        if fields.count == 2, Int(fields[0]) != nil {
+          listing.activations.append(String(fields[1]))
+        }
       } else if line.hasPrefix("history ") {
         let entry = line.dropFirst(8)
         if let range = entry.range(of: "::") {

@@ -80,18 +80,43 @@ public enum ActivationCommands {
     ].joined(separator: "\n")
   }
 
-  /// Removes all but the newest `keep` builds (by `build_time`), never one named in `protected`
-  /// (the served build, its rollback copy, the link's target). Prints what it removed.
-  public static func prune(buildFolder: String, keep: Int, protected: [String]) -> String {
-    let keepList = protected.map { ShellQuote.word($0) }.joined(separator: " ")
-    return [
-      "cd \(ShellQuote.word(buildFolder)) || exit 0",
+  /// Appends `folder` to the host's activation log (`HostLayout.activations`): it is served now,
+  /// verified. Pruning ranks builds by this log and `rollback` goes back along it, so that a
+  /// build that was never in production neither pushes a served one out nor is rolled back to.
+  public static func recordActivation(_ layout: HostLayout, folder: String) -> String {
+    "mkdir -p \(ShellQuote.word(layout.stateFolder)) && printf '%s %s\\n' \"$(date +%s)\" "
+      + "\(ShellQuote.word(folder)) >> \(ShellQuote.word(layout.activations))"
+  }
+
+  /// Removes old builds so that `keep` remain, `served` (the build just activated) counted.
+  /// Never removed besides: the names in `protected` (the explorer's served copy and its
+  /// rollback copy), the `current` link's target, and builds newer than `served` that were
+  /// never activated (finished with `--detach`, waiting for `--activate`). The rest are ranked
+  /// by when they were last activated (never: last), then by `build_time`. Links and folders
+  /// without `build_info.yml` (a build in progress) are not builds. Prints what it removed.
+  ///
+  /// Every name reaches the script as a positional parameter, never inside other quotes.
+  public static func prune(
+    _ layout: HostLayout, keep: Int, served: String, protected: [String]
+  ) -> String {
+    [
+      "set -- \(ShellQuote.join([served] + protected))",
+      "cd \(ShellQuote.word(layout.buildFolder)) || exit 0",
+      "log=\(ShellQuote.word(layout.activations))",
       "current=$(readlink current 2>/dev/null || true)",
-      "for d in */; do d=${d%/}; [ -f \"$d/build_info.yml\" ] || continue",
-      "  case \" \(keepList) $current \" in *\" $d \"*) continue ;; esac",
-      "  printf '%s %s\\n' \"$(sed -n 's/^build_time: *//p' \"$d/build_info.yml\" | head -n 1)\" \"$d\"",
-      "done | sort -r | tail -n +\(keep + 1) | while read -r day time d; do",
-      "  rm -rf -- \"$d\" && echo \"$d\"",
+      "build_time() { sed -n 's/^build_time: *//p' \"$1/build_info.yml\" 2>/dev/null | head -n 1 | tr -d \"'\\\"\"; }",
+      "activated() { D=$1 awk 'substr($0, index($0, \" \") + 1) == ENVIRON[\"D\"] { e = $1 } END { print e + 0 }' \"$log\" 2>/dev/null || echo 0; }",
+      "served_time=$(build_time \"$1\")",
+      "for d in */; do d=${d%/}",
+      "  [ -L \"$d\" ] && continue",
+      "  [ -f \"$d/build_info.yml\" ] || continue",
+      "  [ \"$d\" = \"$current\" ] && continue",
+      "  for p; do [ \"$p\" = \"$d\" ] && continue 2; done",
+      "  e=$(activated \"$d\"); t=$(build_time \"$d\")",
+      "  if [ \"$e\" -eq 0 ] && [ -n \"$served_time\" ] && expr \"x$t\" \\> \"x$served_time\" >/dev/null; then continue; fi",
+      "  printf '%012d\\t%s\\t%s\\n' \"$e\" \"$t\" \"$d\"",
+      "done | sort -r | tail -n +\(max(keep, 1)) | cut -f 3- | while IFS= read -r d; do",
+      "  rm -rf -- \"$d\" && printf '%s\\n' \"$d\"",
       "done",
     ].joined(separator: "\n")
   }

@@ -21,6 +21,8 @@ public struct HostLayout: Sendable, Hashable {
   public var runsFolder: String { stateFolder + "/runs" }
   /// The host's append-only deployment journal (JSON lines): the source of truth for history.
   public var journal: String { stateFolder + "/journal.jsonl" }
+  /// One line per verified activation, `EPOCH FOLDER`: which builds were served, and when.
+  public var activations: String { stateFolder + "/activations" }
 
   public func runFolder(_ runID: String) -> String { runsFolder + "/" + runID }
   /// Where a run's build writes its output; it becomes an "available build" once it has

@@ -129,7 +129,28 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
       throw .configuration(
         errorLocation, "\(subject) contains a '..' component; name the folder directly")
     }
+    if host != nil, let system = Self.systemFolder(path) {
+      throw .configuration(
+        errorLocation,
+        "\(subject) is \(system == "/" ? "the root folder" : "the system folder \(system)");"
+          + " deploy writes and prunes below an app's path, so give the app a folder of its own,"
+          + " such as /srv/APP")
+    }
   }
+
+  /// Folders an app's path must never be: `deploy` creates, replaces and prunes folders below
+  /// it. Nil when `path` is none of them (compared with `.` and repeated `/` removed).
+  static func systemFolder(_ path: String) -> String? {
+    let normal = "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+    return systemFolders.contains(normal) ? normal : nil
+  }
+
+  private static let systemFolders: Set<String> = [
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32",
+    "/media", "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr",
+    "/var", "/usr/bin", "/usr/lib", "/usr/local", "/usr/local/bin", "/usr/sbin", "/usr/share",
+    "/var/lib", "/var/log", "/var/cache", "/var/tmp", "/var/www", "/var/backups", "/var/spool",
+  ]
 
   func parts() throws(DeployError) -> [Part] {
     var parts: [Part] = []

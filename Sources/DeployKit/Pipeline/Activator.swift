@@ -32,6 +32,20 @@ struct Activator {
       // apt has put the files in place; restart and prove it healthy.
       try restartAndWait()
       try checkHealth()
+      return
+    }
+    recordActivation(build.folder)
+  }
+
+  /// Notes in the host's activation log that `folder` is served, verified. A failure to write
+  /// it costs only ranking precision, never the activation, so it is reported and not thrown.
+  func recordActivation(_ folder: String) {
+    do {
+      try run(
+        ActivationCommands.recordActivation(layout, folder: folder),
+        what: "recording the activation in \(layout.activations)")
+    } catch {
+      note("warning: \(error.reason)")
     }
   }
 
@@ -161,6 +175,7 @@ struct Activator {
       } catch {
         throw .rollbackFailed(reason: reason, rollback: error.reason)
       }
+      recordActivation(previous)
       throw .rolledBack(reason: reason, restored: previous)
     }
   }

@@ -271,10 +271,9 @@ public final class GitDeployment: Sendable {
   /// copy, or the build just activated.
   private func prune(_ work: Work, keep: Int?, served: String, events: any DeployEventSink) {
     guard let keep, let connection = work.connection else { return }
-    var protected = [served]
-    if let name = request.config.buildName { protected += [name, name + ".save"] }
+    let protected = request.config.buildName.map { [$0, $0 + ".save"] } ?? []
     let script = ActivationCommands.prune(
-      buildFolder: work.host.layout.buildFolder, keep: keep, protected: protected)
+      work.host.layout, keep: keep, served: served, protected: protected)
     guard let output = try? capture(connection, script, what: "pruning old builds") else { return }
     let removed = output.stdoutText.split(separator: "\n")
     if !removed.isEmpty {
@@ -316,11 +315,12 @@ public final class GitDeployment: Sendable {
             ?? builds.builds.filter {
               !$0.folder.hasPrefix(name) && ($0.buildTime ?? "") < served
             }.max { ($0.buildTime ?? "") < ($1.buildTime ?? "") }
+        } else if let previous = builds.previouslyServed(before: builds.currentLink).first {
+          // The build served before the current one, by the activation log.
+          chosen = previous
         } else {
-          let current = try capture(
-            connection, "readlink \(ShellQuote.word(layout.buildFolder + "/current")) || true",
-            what: "reading the current link"
-          ).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+          // A host from before the activation log: the newest build older than the current.
+          let current = builds.currentLink ?? ""
           chosen = builds.builds.filter {
             $0.folder != current && !$0.folder.hasSuffix(".save") && !$0.folder.hasSuffix(".failed")
               && $0.folder != request.config.buildName
@@ -377,6 +377,7 @@ public final class GitDeployment: Sendable {
               what: "switching current to \(chosen.folder)")
           }
         }
+        if !chosen.folder.hasSuffix(".save") { activator.recordActivation(chosen.folder) }
         events.handle(.activation(host: work.host.name, message: "rollback verified"))
       } catch {
         outcome = .failed
