@@ -5,10 +5,10 @@ import Foundation
 enum StageLock {
   static func acquire(
     host: DeployHost, connection: any SSHConnection, owner: LockOwner, wait: Double,
-    heldLocks: HeldLocks, events: any DeployEventSink
+    heldLocks: HeldLocks, events: any DeployEventSink, announce: Bool = true
   ) throws(HostFailure) {
     let deadline = MonotonicClock.now + wait
-    var announced = false
+    var announced = !announce
     let command: String
     do {
       command = try LockCommands.acquire(host.layout, owner: owner)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One host's part of a stage run: its connection, its lock and its result so far. Each kind of
 /// deployment subclasses it with what its own work needs.
 class StageHost: @unchecked Sendable {
@@ -26,6 +28,14 @@ struct StageSession: Sendable {
 
   /// Connects and locks. Returns the hosts to work on: every reachable one, or none when some
   /// lock is held (then the locks already taken are given back).
+  ///
+  /// Two controllers on one stage must not each win part of it and wait on each other. So the
+  /// first host in name order is the stage's gate: its lock is taken (waiting up to `wait`)
+  /// before any other, and whoever holds it is the one deploy of that stage that goes on; the
+  /// rest are then taken in parallel. One of them can still be held by someone who did not
+  /// pass the gate (a manual lock, or a deploy limited to other hosts with `-l`): then every
+  /// lock taken is given back, and with time left the whole taking starts again after a
+  /// pause, so nothing is ever held while waiting.
   func open<Host: StageHost>(
     _ hosts: [Host], owner: LockOwner, wait: Double, events: any DeployEventSink
   ) -> [Host] {
@@ -36,26 +46,63 @@ struct StageSession: Sendable {
         work.result.failure = .ssh(error)
       }
     }
-    let reachable = hosts.filter { $0.connection != nil }
-    _ = ParallelHosts.map(reachable, forks: forks) { work in
-      do throws(HostFailure) {
-        try StageLock.acquire(
-          host: work.host, connection: work.connection!, owner: owner, wait: wait,
-          heldLocks: heldLocks, events: events)
-        work.lockToken = owner.token
-      } catch {
-        work.result.failure = error
+    let reachable = hosts.filter { $0.connection != nil }.sorted { $0.host.name < $1.host.name }
+    guard let gate = reachable.first else { return [] }
+    let deadline = MonotonicClock.now + wait
+    var announced = Set<String>()
+    while true {
+      if let failure = lock(gate, owner: owner, until: deadline, announced: &announced, events) {
+        gate.result.failure = failure
+        refuse(reachable, blockedBy: gate)
+        return []
       }
+      let rest = Array(reachable.dropFirst())
+      _ = ParallelHosts.map(rest, forks: forks) { work in
+        var quiet = Set<String>()
+        if let failure = lock(work, owner: owner, until: 0, announced: &quiet, events) {
+          work.result.failure = failure
+        }
+      }
+      guard let blocked = rest.first(where: { $0.result.failure != nil }) else { return reachable }
+      unlock(reachable)
+      guard case .lockHeld(let holder) = blocked.result.failure, MonotonicClock.now < deadline
+      else {
+        refuse(reachable, blockedBy: blocked)
+        return []
+      }
+      if announced.insert(blocked.host.name).inserted {
+        events.handle(.waitingForLock(host: blocked.host.name, holder: holder))
+      }
+      for work in rest { work.result.failure = nil }
+      // A pause of 0.5 to 1.5 s, so that two controllers that keep meeting fall out of step.
+      let pause = min(Double.random(in: 0.5...1.5), max(0, deadline - MonotonicClock.now))
+      Thread.sleep(forTimeInterval: pause)
     }
-    guard let blocked = reachable.first(where: { $0.result.failure != nil }) else {
-      return reachable
+  }
+
+  /// Takes one host's lock, waiting until `deadline`; the failure, or nil once it is taken.
+  private func lock(
+    _ work: StageHost, owner: LockOwner, until deadline: Double, announced: inout Set<String>,
+    _ events: any DeployEventSink
+  ) -> HostFailure? {
+    do throws(HostFailure) {
+      try StageLock.acquire(
+        host: work.host, connection: work.connection!, owner: owner,
+        wait: max(0, deadline - MonotonicClock.now), heldLocks: heldLocks, events: events,
+        announce: announced.insert(work.host.name).inserted)
+      work.lockToken = owner.token
+      return nil
+    } catch {
+      return error
     }
-    unlock(reachable)
-    for work in reachable where work.result.failure == nil {
+  }
+
+  /// Every host but the blocked one is left alone, saying why.
+  private func refuse(_ hosts: [StageHost], blockedBy blocked: StageHost) {
+    for work in hosts where work.result.failure == nil {
       work.result.failure = .notStarted(
         reason: "the lock on \(blocked.host.name) is held, and the stage moves together")
     }
-    return []
   }
 
   func unlock(_ hosts: [StageHost]) {
