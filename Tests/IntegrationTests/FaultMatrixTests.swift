@@ -81,3 +81,100 @@ extension Integration {
     }
   }
 }
+
+/// A small tmpfs mounted over a folder of a test host: a disk that fills on purpose.
+struct SmallDisk {
+  let path: String
+
+  init(at path: String, size: String) throws {
+    self.path = path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    try sh("mount -t tmpfs -o size=\(size) deploy-test-disk \(ShellQuote.word(path))")
+  }
+
+  /// Fills what is left with one file.
+  func fill() throws {
+    try sh("cat /dev/zero > \(ShellQuote.word(path + "/.filler")) 2>/dev/null || true")
+  }
+
+  func free() throws { try sh("rm -f \(ShellQuote.word(path + "/.filler"))") }
+
+  func unmount() { _ = try? sh("umount -l \(ShellQuote.word(path))") }
+}
+
+extension Integration.FaultMatrixTests {
+  /// A full disk when the lock is written: a clear error naming the host, the folder and
+  /// ENOSPC; no half-written lock on any host; once there is room, the next deploy works.
+  @Test func aFullDiskAtTheLockLeavesNoLock() throws {
+    let app = try GitAppFixture(steps: FaultMatrix.slowSteps.replacing("sleep 2; ", with: ""))
+    defer { app.remove() }
+    let disk = try SmallDisk(at: app.root(1), size: "256k")
+    defer { disk.unmount() }
+    try disk.fill()
+    let full = try app.deploy(["demo-app", "test", "v1"])
+    #expect(full.status == ExitStatus.hostsFailed.rawValue, "\(full.stdout)\(full.stderr)")
+    #expect(full.stdout.contains("host01"), "\(full.stdout)")
+    #expect(full.stdout.contains("no space left on device (ENOSPC)"), "\(full.stdout)")
+    #expect(full.stdout.contains(app.root(1) + "/.deploy/lock"), "\(full.stdout)")
+    for host in [1, 2] {
+      let leftovers =
+        (try? FileManager.default.contentsOfDirectory(atPath: app.root(host) + "/.deploy")) ?? []
+      #expect(!leftovers.contains { $0.hasPrefix("lock") }, "host0\(host): \(leftovers)")
+    }
+    try disk.free()
+    let after = try app.deploy(["demo-app", "test", "v1"])
+    #expect(after.status == 0, "\(after.stdout)\(after.stderr)")
+  }
+
+  /// A full disk during the clone names the checkout folder and ENOSPC (git alone says "Out of
+  /// diskspace" or less).
+  @Test func aFullDiskAtTheCheckoutNamesTheFolder() throws {
+    let app = try GitAppFixture(steps: FaultMatrix.slowSteps.replacing("sleep 2; ", with: ""))
+    defer { app.remove() }
+    let disk = try SmallDisk(at: app.root(1) + "/repo", size: "16k")
+    defer { disk.unmount() }
+    try disk.fill()
+    let full = try app.deploy(["demo-app", "test", "v1"])
+    #expect(full.status == ExitStatus.hostsFailed.rawValue, "\(full.stdout)\(full.stderr)")
+    #expect(
+      full.stdout.contains(app.root(1) + "/repo: no space left on device (ENOSPC)"),
+      "\(full.stdout)")
+    #expect(!app.exists(app.root(1) + "/.deploy/lock"))
+  }
+
+  /// A build that fills the disk: it fails saying so, its partial output is removed (the disk
+  /// has room again), the build served before is intact, and the next deploy succeeds.
+  @Test func aBuildThatFillsTheDiskIsCleanedUp() throws {
+    let app = try GitAppFixture(
+      steps: """
+              steps:
+                - name: build
+                  run: ./build.sh && if [ "$DEPLOY_VERSION" = v2 ]; then head -c 8000000 /dev/zero > "$DEPLOY_BUILD_DIR/big"; fi
+        """,
+      appExtra: """
+            activate:
+              strategy: symlink
+              restart: {command: "true"}
+        """)
+    defer { app.remove() }
+    let disk = try SmallDisk(at: app.root(1), size: "4m")
+    defer { disk.unmount() }
+    let first = try app.deploy(["demo-app", "test", "v1", "-l", "host01"])
+    #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+    let served = try FileManager.default.destinationOfSymbolicLink(
+      atPath: app.buildFolder(1) + "/current")
+    let full = try app.deploy(["demo-app", "test", "v2", "-l", "host01"])
+    #expect(full.status == ExitStatus.hostsFailed.rawValue, "\(full.stdout)\(full.stderr)")
+    #expect(full.stdout.contains("on a full disk (ENOSPC"), "\(full.stdout)")
+    let run = try #require(full.stdout.firstMatch(of: /\d{8}T\d{6}Z-[0-9a-f]{6}/)?.output)
+    #expect(!app.exists(app.buildFolder(1) + "/\(run)"), "the partial build is gone")
+    #expect(
+      try FileManager.default.destinationOfSymbolicLink(atPath: app.buildFolder(1) + "/current")
+        == served)
+    #expect(app.read(app.buildFolder(1) + "/\(served)/data.txt") == "v1\n")
+    #expect(!app.exists(app.root(1) + "/.deploy/lock"))
+    try app.tag("v3")
+    let next = try app.deploy(["demo-app", "test", "v3", "-l", "host01"])
+    #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
+  }
+}

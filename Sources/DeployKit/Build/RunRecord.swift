@@ -24,6 +24,9 @@ public struct RunRecord: Sendable, Hashable {
   public var endedAt: Int?
   public var failedStep: Int?
   public var exitCode: Int?
+  /// Set when the step failed on a full disk (`disk-full`): the runner removed the partial
+  /// build.
+  public var failureCause: String?
   public var runnerAlive: Bool
   /// What the controller wrote at the start (`run.json`).
   public var metadata: RunMetadata
@@ -67,6 +70,7 @@ public struct RunRecord: Sendable, Hashable {
         flush()
         current = RunRecord(
           runID: rest, attempt: 1, state: .lost, endedAt: nil, failedStep: nil, exitCode: nil,
+          failureCause: nil,
           runnerAlive: false, metadata: RunMetadata(), steps: [])
         continue
       }
@@ -81,6 +85,7 @@ public struct RunRecord: Sendable, Hashable {
           if state != .running, fields.count > 1 { current!.endedAt = Int(fields[1]) }
           if fields.count > 2 { current!.failedStep = Int(fields[2]).flatMap { $0 > 0 ? $0 : nil } }
           if fields.count > 3 { current!.exitCode = Int(fields[3]) }
+          if fields.count > 4 { current!.failureCause = fields[4] }
         } else {
           // No state yet: the runner was started but had not written it.
           current!.state = .running

@@ -53,12 +53,15 @@ public enum ActivationCommands {
     let save = ShellQuote.word(served + ".save")
     let old = ShellQuote.word(served + ".replaced")
     return [
+      DiskSpace.functions,
       "set -e",
       "cd \(folder)",
       "[ -f \(src)/build_info.yml ] || { echo \(ShellQuote.word("no build \(source) in \(buildFolder)")) >&2; exit 1; }",
       "[ ! -e .lock ] || { echo 'a build is running (.lock exists)' >&2; exit 1; }",
       "rm -rf \(incoming) \(old)",
-      "cp -a \(src) \(incoming)",
+      // A copy that fails half-way (a full disk) is removed: the served build was not touched.
+      "cp -a \(src) \(incoming) 2>/dev/null || { rm -rf \(incoming);"
+        + " explain_write_failure \(ShellQuote.word(buildFolder + "/" + served + ".incoming")); exit 1; }",
       "if [ -e \(dst) ]; then mv -T \(dst) \(old); fi",
       "mv -T \(incoming) \(dst)",
       "if [ -e \(old) ]; then rm -rf \(save); mv -T \(old) \(save); fi",

@@ -61,9 +61,10 @@ public enum BuildCommands {
   /// Creates the run folder and writes the runner (sent on stdin) and the run's metadata.
   public static func prepare(runFolder: String, metadata: JSONValue) -> String {
     let run = ShellQuote.word(runFolder)
-    return """
-      mkdir -p \(run)/steps && cat > \(run)/runner.sh.tmp && mv -f \(run)/runner.sh.tmp \(run)/runner.sh \
-      && printf '%s\\n' \(ShellQuote.word(metadata.serialized)) > \(run)/run.json
+    return DiskSpace.functions + "\n" + """
+      { mkdir -p \(run)/steps && cat > \(run)/runner.sh.tmp && mv -f \(run)/runner.sh.tmp \(run)/runner.sh \
+      && printf '%s\\n' \(ShellQuote.word(metadata.serialized)) > \(run)/run.json; } 2>/dev/null \
+      || { explain_write_failure \(run); rm -rf \(run); exit 1; }
       """
   }
 

@@ -96,12 +96,19 @@ public enum LockCommands {
     let session =
       owner.isManual
       ? "" : "s=$(ssh_session_pid); [ \"$s\" = 0 ] || proc_identity \"$s\" > \(staging)/session"
+    // A lock goes into place complete or not at all: a write that fails (a full disk) removes
+    // what it wrote and says where and why, and no half-written lock is ever left to refuse
+    // the next deploy.
+    let folder = ShellQuote.word(layout.stateFolder)
     return [
       HostProcess.functions,
-      "mkdir -p \(ShellQuote.word(layout.stateFolder)) || exit 1",
-      "rm -rf \(staging) && mkdir \(staging) || exit 1",
-      "printf '%s\\n' \(ShellQuote.word(owner.json.serialized)) > \(staging)/owner.json",
-      "printf '%s\\n' \(ShellQuote.word(owner.token)) > \(staging)/token",
+      DiskSpace.functions,
+      "mkdir -p \(folder) || { explain_write_failure \(folder); exit 1; }",
+      "rm -rf \(staging) && mkdir \(staging) || { explain_write_failure \(staging); exit 1; }",
+      "{ printf '%s\\n' \(ShellQuote.word(owner.json.serialized)) > \(staging)/owner.json"
+        + " && printf '%s\\n' \(ShellQuote.word(owner.token)) > \(staging)/token"
+        + " && [ -s \(staging)/owner.json ] && [ -s \(staging)/token ]; } 2>/dev/null"
+        + " || { rm -rf \(staging); explain_write_failure \(staging); exit 1; }",
       session,
       "if mv -T \(staging) \(lock) 2>/dev/null; then echo acquired; exit 0; fi",
       "rm -rf \(staging)",

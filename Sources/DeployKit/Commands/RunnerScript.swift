@@ -21,6 +21,7 @@ public enum RunnerScript {
       "cd \"$run\" || exit 1",
       "exec >>\"$run/log\" 2>&1 </dev/null",
       HostProcess.functions,
+      DiskSpace.functions,
       "now() { date +%s; }",
       "journal() { printf '%s%s%s\\n' \"$1\" \"$(now)\" \"$2\" >> \(q(plan.layout.journal)); }",
       "say() { printf '==> %s %s\\n' \"$(date '+%Y-%m-%d %H:%M:%S')\" \"$*\"; }",
@@ -46,7 +47,7 @@ public enum RunnerScript {
       // The state file is replaced, never rewritten in place: a reader sees old or new.
       "finish() {",
       "  rm -f \(q(plan.layout.buildLock))",
-      "  printf '%s %s %s %s\\n' \"$1\" \"$(now)\" \"${2:-}\" \"${3:-}\" > state.tmp",
+      "  printf '%s %s %s %s %s\\n' \"$1\" \"$(now)\" \"${2:-}\" \"${3:-}\" \"${4:-}\" > state.tmp",
       "  mv -f state.tmp state",
       "}",
       // A stopped runner stops its step too: the step runs in a process group of its own
@@ -89,8 +90,16 @@ public enum RunnerScript {
       "  step_pid=",
       "  printf '%s %s\\n' \"$rc\" \"$(now)\" > \"steps/$1.end\"",
       "  if [ \"$rc\" -ne 0 ]; then",
+      // A step that failed on a full disk leaves a partial build that keeps the disk full for
+      // production and for the next deploy: it is removed (a resume then starts over).
+      "    why=",
+      "    if disk_full \"$DEPLOY_BUILD_DIR\"; then",
+      "      rm -rf \"$DEPLOY_BUILD_DIR\"; rm -f steps/*.done; why=disk-full",
+      "      say \"the disk holding $DEPLOY_BUILD_DIR is full (ENOSPC): removed this run's partial"
+        + " build to give the space back\"",
+      "    fi",
       "    say \"step $1/\(total) $2 failed with exit code $rc\"",
-      "    finish failed \"$1\" \"$rc\"",
+      "    finish failed \"$1\" \"$rc\" \"$why\"",
       "    return \"$rc\"",
       "  fi",
       "  printf '%s\\n' \"$2\" > \"steps/$1.done\"",

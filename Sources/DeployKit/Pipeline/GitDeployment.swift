@@ -465,8 +465,18 @@ public final class GitDeployment: Sendable {
     } catch {
       throw .configuration(error)
     }
+    // git says "Out of diskspace" or worse on a full disk; the failure is explained with the
+    // folder and the cause. (The checkout is a subshell on its own line, not the left side of
+    // `||`, where its `set -e` would be ignored.)
+    let checkoutFolder = ShellQuote.word(layout.checkout)
     let checkout = try capture(
-      connection, "mkdir -p \(ShellQuote.word(layout.root)) && " + checkoutScript,
+      connection,
+      [
+        DiskSpace.functions,
+        "mkdir -p \(ShellQuote.word(layout.root)) || { explain_write_failure \(ShellQuote.word(layout.root)); exit 1; }",
+        "( \(checkoutScript) )", "rc=$?",
+        "[ $rc -eq 0 ] || { disk_full \(checkoutFolder) && explain_write_failure \(checkoutFolder); exit $rc; }",
+      ].joined(separator: "\n"),
       what: "git checkout of \(ref) in \(layout.checkout)", timeout: 3600)
     guard
       let commit = checkout.stdoutText.split(separator: "\n").last.map(String.init),

@@ -35,14 +35,14 @@ public enum HostFailure: Error, Sendable {
   public var exitStatus: ExitStatus {
     switch self {
     case .ssh(let error): return error.exitStatus
-    case .lockHeld, .notStarted: return .lockHeld
+    case .lockHeld: return .lockHeld
     case .configuration: return .usage
     case .buildRunning, .foreignBuildLock, .command, .buildFailed, .nothingToDo:
       return .hostsFailed
     case .activationFailed, .rollbackFailed: return .activationFailed
     case .rolledBack: return .rolledBack
     // Never the only failure: it happens because another host failed, whose code wins.
-    case .notActivated: return .hostsFailed
+    case .notActivated, .notStarted: return .hostsFailed
     }
   }
 
@@ -98,9 +98,13 @@ public enum HostFailure: Error, Sendable {
       case .failed:
         let step = run.failedStep.flatMap { index in run.steps.first { $0.index == index } }
         let name = step.map { " '\($0.name)'" } ?? ""
+        let cause =
+          run.failureCause == "disk-full"
+          ? " on a full disk (ENOSPC: no space left on device; the partial build was removed to"
+            + " give the space back)" : ""
         return
           "build failed at step \(run.failedStep ?? 0)/\(run.steps.count)\(name) with exit code"
-          + " \(run.exitCode ?? -1) (run \(run.runID)); the served build is untouched."
+          + " \(run.exitCode ?? -1)\(cause) (run \(run.runID)); the served build is untouched."
           + " Log: `deploy logs \(app) \(stage) \(run.runID)`; after a fix:"
           + " `deploy \(app) \(stage) --resume`"
       case .interrupted:

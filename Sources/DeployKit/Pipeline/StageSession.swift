@@ -99,9 +99,14 @@ struct StageSession: Sendable {
 
   /// Every host but the blocked one is left alone, saying why.
   private func refuse(_ hosts: [StageHost], blockedBy blocked: StageHost) {
+    let why =
+      if case .lockHeld = blocked.result.failure {
+        "the lock on \(blocked.host.name) is held"
+      } else {
+        "\(blocked.host.name) could not be locked (\(blocked.result.failure?.kind ?? "?"))"
+      }
     for work in hosts where work.result.failure == nil {
-      work.result.failure = .notStarted(
-        reason: "the lock on \(blocked.host.name) is held, and the stage moves together")
+      work.result.failure = .notStarted(reason: why + ", and the stage moves together")
     }
   }
 
