@@ -178,3 +178,53 @@ extension Integration.FaultMatrixTests {
     #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
   }
 }
+
+extension Integration.FaultMatrixTests {
+  /// The runner dies mid-build (as on a reboot, or a killed tmux server) while a step runs: the
+  /// run reads as lost, the next deploy stops the orphaned step before anything runs again,
+  /// and `--resume` starts from the first unfinished step, not before.
+  @Test func aKilledRunnerIsResumedWithoutItsOrphanedStep() throws {
+    let flag = NSTemporaryDirectory() + "deploy-slow-" + UUID().uuidString.prefix(6)
+    let app = try GitAppFixture(
+      steps: """
+              steps:
+                - name: one
+                  run: echo one >> "$DEPLOY_BUILD_DIR/../trace"
+                - name: two
+                  run: echo two >> "$DEPLOY_BUILD_DIR/../trace"; echo $$ > "$DEPLOY_BUILD_DIR/../step.pid"; if [ -e \(flag) ]; then sleep 60; fi
+        """)
+    defer { app.remove() }
+    FileManager.default.createFile(atPath: flag, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: flag) }
+    let started = try app.deploy(["demo-app", "test", "v1", "--detach", "-l", "host01"])
+    #expect(started.status == 0, "\(started.stdout)\(started.stderr)")
+    let run = String(
+      try #require(started.stdout.firstMatch(of: /\d{8}T\d{6}Z-[0-9a-f]{6}/)?.output))
+    let stepFile = app.buildFolder(1) + "/step.pid"
+    try app.waitFor("step two") { app.read(stepFile)?.hasSuffix("\n") == true }
+    let step = try #require(Int32(app.read(stepFile)!.trimmingCharacters(in: .newlines)))
+    let runner = try #require(
+      app.read(app.root(1) + "/.deploy/runs/\(run)/pid")?.split(separator: " ").first
+        .flatMap { Int32($0) })
+    #expect(kill(runner, SIGKILL) == 0)
+    try app.waitFor("the runner to die") { !processRuns(runner) }
+    #expect(processRuns(step), "the step outlived its runner")
+
+    let builds = try app.deploy(["builds", "demo-app", "test", "-l", "host01"])
+    #expect(builds.stdout.contains("\(run)  lost"), "\(builds.stdout)")
+    try FileManager.default.removeItem(atPath: flag)
+    let resumed = try app.deploy(["demo-app", "test", "--resume", "-l", "host01"])
+    #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+    #expect(!processRuns(step), "the orphaned step was stopped")
+    #expect(app.read(app.buildFolder(1) + "/trace") == "one\ntwo\ntwo\n", "step one ran once")
+    #expect(app.exists(app.buildFolder(1) + "/\(run)/build_info.yml"))
+  }
+}
+
+/// Whether `pid` runs (a zombie waiting to be reaped does not).
+func processRuns(_ pid: Int32) -> Bool {
+  guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+    let close = stat.lastIndex(of: ")")
+  else { return false }
+  return !stat[close...].hasPrefix(") Z")
+}
