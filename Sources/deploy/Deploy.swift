@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeployKit
+import Foundation
 
 @main
 struct Deploy: ParsableCommand {
@@ -19,6 +20,52 @@ struct Deploy: ParsableCommand {
     ],
     defaultSubcommand: DeployAppCommand.self
   )
+
+  /// ArgumentParser's own `main`, with `deploy`'s conventions: a usage error exits 2 (the
+  /// README's code; ArgumentParser's is 64), and options written before the subcommand
+  /// (`deploy -c deploy.yml status`) belong to it instead of making it the default command's
+  /// app name.
+  static func main() {
+    let arguments = SubcommandFirst.reorder(
+      Array(CommandLine.arguments.dropFirst()),
+      subcommands: configuration.subcommands.map { $0._commandName })
+    do {
+      var command = try parseAsRoot(arguments)
+      try command.run()
+    } catch {
+      if exitCode(for: error) == .validationFailure {
+        Terminal.standardError.write(fullMessage(for: error) + "\n")
+        Foundation.exit(ExitStatus.usage.rawValue)
+      }
+      exit(withError: error)
+    }
+  }
+}
+
+/// Moves a subcommand's name in front of the options written before it.
+enum SubcommandFirst {
+  /// Options of every subcommand that take a value, so that the value is not taken for the
+  /// subcommand's name (`-c status.yml status`).
+  static let optionsWithValue: Set<String> = [
+    "-c", "--config", "-i", "--inventory", "-u", "--user", "--forks", "--transport",
+    "--host-key-checking", "-F", "--ssh-config", "--known-hosts", "--connect-timeout", "-l",
+    "--limit",
+  ]
+
+  static func reorder(_ arguments: [String], subcommands: [String]) -> [String] {
+    var index = 0
+    while index < arguments.count, arguments[index].hasPrefix("-"), arguments[index] != "--" {
+      let option = arguments[index]
+      index += optionsWithValue.contains(option) ? 2 : 1
+    }
+    guard index > 0, index < arguments.count, subcommands.contains(arguments[index]) else {
+      return arguments
+    }
+    var reordered = arguments
+    let name = reordered.remove(at: index)
+    reordered.insert(name, at: 0)
+    return reordered
+  }
 }
 
 /// Runs a command body, turning `deploy`'s errors into their message on stderr and their exit

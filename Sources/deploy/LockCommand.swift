@@ -14,13 +14,17 @@ struct LockCommand: ParsableCommand {
     name: [.short, .customLong("message")], help: "Why: shown to anyone who tries to deploy.")
   var message: String
 
+  @Option(
+    name: [.short, .customLong("limit")], help: "Only the stage's hosts matching this pattern.")
+  var limit: String?
+
   @OptionGroup var project: ProjectOptions
   @OptionGroup var connection: ConnectionOptions
 
   func run() throws {
     try withExitStatus {
       let context = try StageContext(
-        project: project, connection: connection, app: app, stage: stage)
+        project: project, connection: connection, app: app, stage: stage, limit: limit)
       let who = Operator.current()
       let owner = LockOwner(
         token: "manual-" + RunID.make(now: Date()), user: who.user, origin: who.origin, app: app,
@@ -71,13 +75,17 @@ struct UnlockCommand: ParsableCommand {
   @Flag(name: .customLong("force"), help: "Remove the lock even if a deploy run holds it.")
   var force = false
 
+  @Option(
+    name: [.short, .customLong("limit")], help: "Only the stage's hosts matching this pattern.")
+  var limit: String?
+
   @OptionGroup var project: ProjectOptions
   @OptionGroup var connection: ConnectionOptions
 
   func run() throws {
     try withExitStatus {
       let context = try StageContext(
-        project: project, connection: connection, app: app, stage: stage)
+        project: project, connection: connection, app: app, stage: stage, limit: limit)
       let force = self.force
       let results = context.onEachHost { host, connection throws(HostFailure) -> LockState? in
         let output = try runScript(

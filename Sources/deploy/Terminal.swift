@@ -1,3 +1,4 @@
+import DeployKit
 import Foundation
 
 #if canImport(Glibc)
@@ -22,10 +23,12 @@ final class Terminal: @unchecked Sendable {
       || (isatty(fd) == 1 && env["NO_COLOR"] == nil && env["TERM"] != "dumb")
   }
 
+  /// Writes `text` with every control character made visible but newlines, tabs and colour
+  /// codes (`TerminalText`): hosts' words cannot drive the terminal.
   func write(_ text: String) {
     lock.lock()
     defer { lock.unlock() }
-    var bytes = Array(text.utf8)
+    var bytes = Array(TerminalText.sanitize(text).utf8)
     var offset = 0
     while offset < bytes.count {
       let n = bytes.withUnsafeMutableBytes {
