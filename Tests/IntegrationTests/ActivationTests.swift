@@ -362,6 +362,33 @@ extension Integration.ActivationTests {
     #expect(try stage.servedBuildTime(1) == stage.buildTime(1, run: String(run)))
   }
 
+  /// `build_time` has whole seconds: two builds finished in one second look alike to it. The
+  /// build API picks the first by name among equal times, so `--activate` of the second must
+  /// notice by the run id that the other one is served, and roll back.
+  @Test func twoBuildsOfOneSecondAreToldApartByTheirRun() throws {
+    let stage = try Stage(health: Self.greenStatus)
+    defer { stage.remove() }
+    var runs: [String] = []
+    for version in ["v1", "v2"] {
+      let built = try stage.app.deploy(["demo-app", "test", version, "--detach", "-l", "host01"])
+      #expect(built.status == 0, "\(built.stdout)\(built.stderr)")
+      runs.append(String(try #require(built.stdout.firstMatch(of: /\d{8}T\d{6}Z-[0-9a-f]{6}/)?.output)))
+      _ = try stage.app.deploy(["logs", "demo-app", "test", runs.last!, "-l", "host01", "--follow"])
+    }
+    // The same second for both.
+    let first = try #require(stage.buildTime(1, run: runs[0]))
+    let info = stage.app.buildFolder(1) + "/\(runs[1])/build_info.yml"
+    let text = try #require(stage.app.read(info))
+    try text.replacing(/build_time: .+/, with: "build_time: \(first)")
+      .write(toFile: info, atomically: true, encoding: .utf8)
+    let activated = try stage.app.deploy(["demo-app", "test", "--activate", runs[1], "-l", "host01"])
+    #expect(activated.status == ExitStatus.rolledBack.rawValue, "\(activated.stdout)")
+    #expect(
+      activated.stdout.contains("serves the build of run \(runs[0]), not of run \(runs[1])"),
+      "\(activated.stdout)")
+    #expect(try stage.servedBuildTime(1) == "2020/12/19 23:04:48", "the build served before is back")
+  }
+
   /// A build API that answers 500, or nothing in time: no restart, the served build untouched,
   /// exit 8.
   @Test(arguments: ["500", "silent"])

@@ -81,7 +81,7 @@ struct Activator {
     }
     do {
       try restartAndWait()
-      try verifyServed(build.buildTime)
+      try verifyServed(build.buildTime, runID: build.folder)
       try checkHealth()
       note("serving build_time \(build.buildTime)")
     } catch {
@@ -126,6 +126,11 @@ struct Activator {
 
   /// The served build's `build_time`, from `/api/v1/build/current`.
   func servedBuildTime() throws(HostFailure) -> String {
+    try servedBuild().time
+  }
+
+  /// The served build's `build_time` and, for a build `deploy` made, its `run_id`.
+  func servedBuild() throws(HostFailure) -> (time: String, runID: String?) {
     let response: HTTPResponse
     switch try apiGet("/api/v1/build/current") {
     case .failure(let failure): throw .activationFailed("/api/v1/build/current: \(failure)")
@@ -139,13 +144,20 @@ struct Activator {
         "/api/v1/build/current answered HTTP \(response.status) without a build_time: "
           + response.text.prefix(200))
     }
-    return time
+    return (time, object["run_id"] as? String)
   }
 
-  private func verifyServed(_ expected: String) throws(HostFailure) {
-    let served = try servedBuildTime()
-    guard served == expected else {
-      throw .activationFailed("the app serves build_time \(served), not \(expected)")
+  /// `build_time` has whole seconds, so two builds finished in one second look alike: where
+  /// both sides know the run that made the build, the run must match too.
+  private func verifyServed(_ expected: String, runID: String? = nil) throws(HostFailure) {
+    let served = try servedBuild()
+    guard served.time == expected else {
+      throw .activationFailed("the app serves build_time \(served.time), not \(expected)")
+    }
+    if let runID, let servedRun = served.runID, servedRun != runID {
+      throw .activationFailed(
+        "the app serves the build of run \(servedRun), not of run \(runID) (both have"
+          + " build_time \(expected))")
     }
   }
 
