@@ -50,6 +50,19 @@ struct DeployAppCommand: ParsableCommand {
     help: "Deploy to a later stage a version the stage before it never ran, without asking.")
   var yes = false
 
+  @Flag(
+    name: .customLong("allow-partial"),
+    help: """
+      Go on without the hosts that cannot be reached, and activate the hosts that built when \
+      others did not. Default: the stage moves together.
+      """)
+  var allowPartial = false
+
+  @Option(
+    name: .customLong("reconnect-wait"),
+    help: "How long a host whose connection broke during its build may take to come back (30s).")
+  var reconnectWait: String?
+
   @Option(name: .customLong("runner"), help: "How builds are detached: auto, tmux or setsid.")
   var runner: DetachMethod = .auto
 
@@ -104,6 +117,7 @@ struct DeployAppCommand: ParsableCommand {
         var request = AptDeployRequest(
           app: plan.app.name, config: apt, stage: plan.stage, version: version,
           lockWait: lockWaitSeconds ?? 0)
+        request.allowPartial = allowPartial
         request.approve = try promotionCheck(
           app: plan.app.name, stage: plan.stage, project: projectFile, inventory: inventory,
           connection: connection, assumeYes: yes)
@@ -115,6 +129,14 @@ struct DeployAppCommand: ParsableCommand {
         app: plan.app.name, config: try plan.git(), stage: plan.stage,
         version: resume ? nil : version, resume: resumeTarget, detach: detach,
         lockWait: lockWaitSeconds ?? 0, detachMethod: runner)
+      request.allowPartial = allowPartial
+      if let reconnectWait {
+        guard let seconds = DurationParser.seconds(reconnectWait), seconds >= 0 else {
+          throw DeployError.usage(
+            "--reconnect-wait: \(String(reflecting: reconnectWait)) is not a duration (30s, 5m)")
+        }
+        request.reconnectWait = seconds
+      }
       if let activateRun { request.mode = .activate(runID: activateRun) }
       return try runDeployment(
         request, plan: plan, project: projectFile, connection: connection)

@@ -80,6 +80,8 @@ final class TerminalDeployRenderer: DeployRenderer, @unchecked Sendable {
       line(host, "detached; follow with: deploy logs \(app) \(stage) \(runID) --follow")
     case .activation(let host, let message):
       line(host, message)
+    case .connectionLost(let host, let message):
+      line(host, out.paint(message, .yellow))
     case .hostFinished(let result):
       if let failure = result.failure {
         line(result.host, out.paint(failure.message(app: app, stage: stage), .red), failed: true)
@@ -172,6 +174,8 @@ final class JSONDeployRenderer: DeployRenderer, @unchecked Sendable {
       emit(["event": "detached", "host": .string(host), "run": .string(runID)])
     case .activation(let host, let message):
       emit(["event": "activation", "host": .string(host), "message": .string(message)])
+    case .connectionLost(let host, let message):
+      emit(["event": "connection-lost", "host": .string(host), "message": .string(message)])
     case .hostFinished(let result):
       emit(["event": "host-finished"].merging(result.json) { $1 })
     }

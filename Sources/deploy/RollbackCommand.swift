@@ -25,6 +25,11 @@ struct RollbackCommand: ParsableCommand {
     name: [.short, .customLong("limit")], help: "Only the stage's hosts matching this pattern.")
   var limit: String?
 
+  @Flag(
+    name: .customLong("allow-partial"),
+    help: "Roll back the hosts that can be reached when some cannot.")
+  var allowPartial = false
+
   @OptionGroup var project: ProjectOptions
   @OptionGroup var connection: ConnectionOptions
 
@@ -54,6 +59,7 @@ struct RollbackCommand: ParsableCommand {
         app: plan.app.name, config: try plan.git(), stage: plan.stage, version: target,
         lockWait: wait ?? 0)
       request.mode = .rollback(to)
+      request.allowPartial = allowPartial
       return runDeployment(request, plan: plan, project: projectFile, connection: connection)
     }
   }

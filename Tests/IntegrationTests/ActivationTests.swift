@@ -372,7 +372,8 @@ extension Integration.ActivationTests {
     for version in ["v1", "v2"] {
       let built = try stage.app.deploy(["demo-app", "test", version, "--detach", "-l", "host01"])
       #expect(built.status == 0, "\(built.stdout)\(built.stderr)")
-      runs.append(String(try #require(built.stdout.firstMatch(of: /\d{8}T\d{6}Z-[0-9a-f]{6}/)?.output)))
+      runs.append(
+        String(try #require(built.stdout.firstMatch(of: /\d{8}T\d{6}Z-[0-9a-f]{6}/)?.output)))
       _ = try stage.app.deploy(["logs", "demo-app", "test", runs.last!, "-l", "host01", "--follow"])
     }
     // The same second for both.
@@ -381,12 +382,15 @@ extension Integration.ActivationTests {
     let text = try #require(stage.app.read(info))
     try text.replacing(/build_time: .+/, with: "build_time: \(first)")
       .write(toFile: info, atomically: true, encoding: .utf8)
-    let activated = try stage.app.deploy(["demo-app", "test", "--activate", runs[1], "-l", "host01"])
+    let activated = try stage.app.deploy([
+      "demo-app", "test", "--activate", runs[1], "-l", "host01",
+    ])
     #expect(activated.status == ExitStatus.rolledBack.rawValue, "\(activated.stdout)")
     #expect(
       activated.stdout.contains("serves the build of run \(runs[0]), not of run \(runs[1])"),
       "\(activated.stdout)")
-    #expect(try stage.servedBuildTime(1) == "2020/12/19 23:04:48", "the build served before is back")
+    #expect(
+      try stage.servedBuildTime(1) == "2020/12/19 23:04:48", "the build served before is back")
   }
 
   /// A build API that answers 500, or nothing in time: no restart, the served build untouched,

@@ -228,3 +228,79 @@ func processRuns(_ pid: Int32) -> Bool {
   else { return false }
   return !stat[close...].hasPrefix(") Z")
 }
+
+extension Integration.FaultMatrixTests {
+  static let linkedApp = """
+        activate:
+          strategy: symlink
+          restart: {command: "true"}
+    """
+
+  /// Kills every SSH session host `index`'s sshd serves (its listener lives on).
+  static func killSessions(_ index: Int) throws {
+    let pidFile = TestHosts.dir + "/hosts/\(TestHosts.hostName(index))/sshd.pid"
+    try sh("pkill -KILL -P \"$(cat \(ShellQuote.word(pidFile)))\" || true")
+  }
+
+  /// The SSH session dies while the build is followed: the detached build goes on, the deploy
+  /// says so at once, reconnects, and the stage is activated as if nothing happened.
+  @Test func aSessionKilledDuringTheBuildIsReconnected() throws {
+    let app = try GitAppFixture(steps: FaultMatrix.slowSteps, appExtra: Self.linkedApp)
+    defer { app.remove() }
+    let deploy = try app.start(["demo-app", "test", "v1"])
+    try app.waitFor("the build on host01") {
+      ((try? FileManager.default.contentsOfDirectory(atPath: app.root(1) + "/.deploy/runs")) ?? [])
+        .count == 1
+    }
+    Thread.sleep(forTimeInterval: 0.5)
+    try Self.killSessions(1)
+    #expect(try deploy.wait(timeout: 60) == 0, "\(deploy.stdout)\(deploy.stderr)")
+    #expect(deploy.stdout.contains("host01 | connection lost while run"), "\(deploy.stdout)")
+    #expect(deploy.stdout.contains("reconnected"), "\(deploy.stdout)")
+    for host in [1, 2] {
+      #expect(app.exists(app.buildFolder(host) + "/current/data.txt"), "host0\(host) activated")
+      #expect(!app.exists(app.root(host) + "/.deploy/lock"), "host0\(host) unlocked")
+    }
+  }
+
+  /// The host goes away during the build and stays away: the others are built but not
+  /// activated (the stage moves together), the message says how to finish, and following it
+  /// once the host is back activates the whole stage.
+  @Test func aHostLostDuringTheBuildActivatesNothingUntilItIsBack() throws {
+    let app = try GitAppFixture(steps: FaultMatrix.slowSteps, appExtra: Self.linkedApp)
+    defer { app.remove() }
+    let deploy = try app.start(["demo-app", "test", "v1", "--reconnect-wait", "2s"])
+    try app.waitFor("the build on host01") {
+      ((try? FileManager.default.contentsOfDirectory(atPath: app.root(1) + "/.deploy/runs")) ?? [])
+        .count == 1
+    }
+    try TestHosts.harness("stop-host", TestHosts.hostName(1))
+    var restarted = false
+    defer { if !restarted { try? TestHosts.harness("start-host", TestHosts.hostName(1)) } }
+    try Self.killSessions(1)
+    let status = try deploy.wait(timeout: 60)
+    #expect(status == ExitStatus.unreachable.rawValue, "\(deploy.stdout)\(deploy.stderr)")
+    // Lost while starting the runner or while following it: either way the message says
+    // where the build is and how to go on.
+    #expect(
+      deploy.stdout.contains("The build goes on there, detached")
+        || deploy.stdout.contains("the build may have started there"), "\(deploy.stdout)")
+    #expect(deploy.stdout.contains("host02 ! not activated"), "\(deploy.stdout)")
+    #expect(!app.exists(app.buildFolder(2) + "/current"), "host02 was not activated alone")
+    let run = String(try #require(deploy.stdout.firstMatch(of: /\d{8}T\d{6}Z-[0-9a-f]{6}/)?.output))
+
+    try TestHosts.harness("start-host", TestHosts.hostName(1))
+    restarted = true
+    _ = try app.deploy(["logs", "demo-app", "test", run, "-l", "host01", "--follow"])
+    let unlock = try app.deploy(["unlock", "demo-app", "test", "-l", "host01", "--force"])
+    #expect(unlock.status == 0, "\(unlock.stdout)\(unlock.stderr)")
+    let activate = try app.deploy(["demo-app", "test", "--activate", run])
+    #expect(activate.status == 0, "\(activate.stdout)\(activate.stderr)")
+    for host in [1, 2] {
+      #expect(
+        try FileManager.default.destinationOfSymbolicLink(
+          atPath: app.buildFolder(host) + "/current")
+          == run)
+    }
+  }
+}

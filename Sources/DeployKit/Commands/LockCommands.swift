@@ -128,6 +128,21 @@ public enum LockCommands {
     ].joined(separator: "\n")
   }
 
+  /// Makes the lock `token` took belong to this SSH session, after a reconnect: otherwise it
+  /// reads as left over by a dead run (its first session ended). Output: `adopted` or
+  /// `not-held`.
+  public static func adopt(_ layout: HostLayout, token: String) throws(DeployError) -> String {
+    try validateToken(token)
+    let lock = ShellQuote.word(layout.lockFolder)
+    return [
+      HostProcess.functions,
+      "[ \"$(cat \(lock)/token 2>/dev/null)\" = \(ShellQuote.word(token)) ] || { echo not-held; exit 0; }",
+      "s=$(ssh_session_pid); [ \"$s\" = 0 ] || { proc_identity \"$s\" > \(lock)/session.tmp"
+        + " && mv -f \(lock)/session.tmp \(lock)/session; }",
+      "echo adopted",
+    ].joined(separator: "\n")
+  }
+
   /// Releases the lock only if `token` took it. Output: `released` or `not-held`.
   public static func release(_ layout: HostLayout, token: String) throws(DeployError) -> String {
     try validateToken(token)

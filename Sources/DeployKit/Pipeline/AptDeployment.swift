@@ -8,6 +8,8 @@ public struct AptDeployRequest: Sendable {
   /// An exact Debian version; nil means the latest every host of the stage offers.
   public var version: String?
   public var lockWait: Double
+  /// Deploy the reachable hosts when some are unreachable (see `GitDeployRequest`).
+  public var allowPartial = false
   /// Called with the chosen version before anything is installed; throwing stops the
   /// deployment (used to confirm promoting a version the previous stage never ran).
   public var approve: @Sendable (String) throws(DeployError) -> Void = { _ throws(DeployError) in }
@@ -65,7 +67,9 @@ public final class AptDeployment: Sendable {
     let owner = LockOwner(
       token: runID, user: who.user, origin: who.origin, app: request.app, stage: request.stage,
       version: request.version ?? "latest", runID: runID, since: Timestamp.now)
-    let reachable = session.open(works, owner: owner, wait: request.lockWait, events: events)
+    let reachable = session.open(
+      works, owner: owner, wait: request.lockWait, allowPartial: request.allowPartial,
+      events: events)
 
     // What each host offers, after refreshing its index.
     let package = request.config.package

@@ -13,6 +13,8 @@ public enum DeployEvent: Sendable {
   case detached(host: String, runID: String)
   /// A step of activation or rollback: the build API's answer, a restart, a verification.
   case activation(host: String, message: String)
+  /// The connection to a host broke while its detached build ran: what happens now.
+  case connectionLost(host: String, message: String)
   case hostFinished(HostDeployResult)
 }
 

@@ -42,6 +42,12 @@ public struct GitDeployRequest: Sendable {
   public var detachMethod: DetachMethod
   /// Seconds between looks at a running build.
   public var pollInterval: Double
+  /// Go on with the hosts that can: deploy the reachable ones when some are unreachable, and
+  /// activate the ones that built when others did not. Off by default: the stage moves
+  /// together, and no host is activated unless every host of the stage has its build.
+  public var allowPartial = false
+  /// Seconds a host whose connection broke while its build ran may take to come back.
+  public var reconnectWait: Double = 30
 
   public init(
     app: String, config: GitAppConfig, stage: String, version: String? = nil,
@@ -117,7 +123,9 @@ public final class GitDeployment: Sendable {
       token: runID, user: who.user, origin: who.origin, app: request.app,
       stage: request.stage, version: request.version ?? request.config.ref, runID: runID,
       since: Timestamp.now)
-    let ready = session.open(works, owner: owner, wait: request.lockWait, events: events)
+    let ready = session.open(
+      works, owner: owner, wait: request.lockWait, allowPartial: request.allowPartial,
+      events: events)
     // Build (or find the build to activate, or roll back) on each host, independently.
     _ = ParallelHosts.map(ready, forks: forks) { work in
       switch self.request.mode {
@@ -126,8 +134,17 @@ public final class GitDeployment: Sendable {
       case .rollback(let target): self.rollBack(work, to: target, events: events)
       }
     }
-    // Activate in batches: a batch starts only when the one before it succeeded.
-    activateInBatches(ready.filter { $0.pending != nil }, events: events)
+    // Activate in batches: a batch starts only when the one before it succeeded. Only when
+    // every host of the stage has its build, unless --allow-partial: a stage half on the new
+    // build and half on the old is the outcome the lock exists to prevent.
+    let built = ready.filter { $0.pending != nil }
+    if let missing = works.first(where: { $0.pending == nil && $0.result.failure != nil }),
+      !request.allowPartial, !built.isEmpty
+    {
+      holdBack(built, missing: missing)
+    } else {
+      activateInBatches(built, events: events)
+    }
     return session.close(works, events: events)
   }
 
@@ -135,10 +152,13 @@ public final class GitDeployment: Sendable {
 
   private func build(_ work: Work, events: any DeployEventSink) {
     guard let connection = work.connection else { return }
+    var phase = BuildPhase.checkingOut
     do throws(HostFailure) {
       try checkNoBuildRunning(work, connection: connection, events: events)
       let start = try prepareAttempt(work, connection: connection, events: events)
+      phase = .startingRunner(start.plan.runID)
       try launch(work, start: start, connection: connection, events: events)
+      phase = .following
       if request.detach {
         events.handle(.detached(host: work.host.name, runID: start.plan.runID))
         return
@@ -148,12 +168,48 @@ public final class GitDeployment: Sendable {
         events: events)
       work.result.run = run
       if run.state != .succeeded { throw HostFailure.buildFailed(run) }
-      if request.config.activation != nil {
-        work.pending = try finishedBuild(work, runID: run.runID, connection: connection)
+      // `follow` may have replaced a broken connection.
+      if request.config.activation != nil, let current = work.connection {
+        work.pending = try finishedBuild(work, runID: run.runID, connection: current)
       }
     } catch {
-      work.result.failure = error
+      work.result.failure = explainLostConnection(error, during: phase, work: work, events: events)
     }
+  }
+
+  /// Where a host's build was when its connection broke: what is left there differs.
+  private enum BuildPhase {
+    case checkingOut
+    case startingRunner(String)
+    /// `follow` reconnects by itself and explains a host that stays away.
+    case following
+  }
+
+  /// A connection that broke before the build was followed: says at once what state the host
+  /// is in and how to go on.
+  private func explainLostConnection(
+    _ failure: HostFailure, during phase: BuildPhase, work: Work, events: any DeployEventSink
+  ) -> HostFailure {
+    guard case .ssh(.connectionLost(let host, let reason)) = failure else { return failure }
+    let app = request.app
+    let stage = request.stage
+    let unlock = "`deploy unlock \(app) \(stage) -l \(host) --force` frees this run's lock"
+    let what: String
+    switch phase {
+    case .following: return failure
+    case .checkingOut:
+      what =
+        "while checking out: nothing was built there. Once it answers again, \(unlock); then"
+        + " deploy again"
+    case .startingRunner(let run):
+      what =
+        "while starting the build runner of run \(run): the build may have started there, and"
+        + " would go on detached (`deploy builds \(app) \(stage) -l \(host)` shows it). Once it"
+        + " answers again, \(unlock); then `deploy \(app) \(stage) --resume` continues a build"
+        + " that stopped, or deploy again"
+    }
+    events.handle(.connectionLost(host: host, message: "connection lost (\(reason)) " + what))
+    return .ssh(.connectionLost(host: host, reason: "\(reason), " + what))
   }
 
   /// The build folder and `build_time` of a run's finished build.
@@ -220,6 +276,21 @@ public final class GitDeployment: Sendable {
       config: config, layout: work.host.layout, buildName: request.config.buildName,
       connection: connection, host: work.host.name, events: events,
       apiToken: ProcessInfo.processInfo.environment["DEPLOY_BUILD_API_TOKEN"])
+  }
+
+  /// Leaves every finished build unactivated because `missing` has none, saying how to go on.
+  private func holdBack(_ built: [Work], missing: Work) {
+    let app = request.app
+    let stage = request.stage
+    for work in built {
+      let run = work.result.runID ?? runID
+      work.result.failure = .notActivated(
+        reason:
+          "\(missing.host.name) has no finished build (\(missing.result.failure?.kind ?? "?")),"
+          + " and the stage moves together. The build of run \(run) is kept here: once every"
+          + " host has one, `deploy \(app) \(stage) --activate \(run)` activates them all;"
+          + " --allow-partial activates the hosts that built")
+    }
   }
 
   private func activateInBatches(_ works: [Work], events: any DeployEventSink) {
@@ -601,10 +672,19 @@ public final class GitDeployment: Sendable {
   ) throws(HostFailure) -> RunRecord {
     var reported = Set<Int>()
     var interval = min(0.2, request.pollInterval)
+    var connection = connection
     while true {
-      let output = try capture(
-        connection, BuildCommands.listRuns(work.host.layout, runID: runID),
-        what: "reading the state of run \(runID)", timeout: 60)
+      let output: CapturedOutput
+      do {
+        output = try capture(
+          connection, BuildCommands.listRuns(work.host.layout, runID: runID),
+          what: "reading the state of run \(runID)", timeout: 60)
+      } catch {
+        // The build is detached and goes on: a broken connection loses only the view of it.
+        guard case .ssh(let lost) = error else { throw error }
+        connection = try reconnect(work, runID: runID, after: lost, events: events)
+        continue
+      }
       guard let run = RunRecord.parse(output.stdoutText).first else {
         throw .command(
           what: "reading the state of run \(runID)", result: output.result,
@@ -622,6 +702,49 @@ public final class GitDeployment: Sendable {
       Thread.sleep(forTimeInterval: interval)
       interval = min(request.pollInterval, interval * 2)
     }
+  }
+
+  /// Connects again after the connection broke during `follow`, for up to `request.reconnectWait`
+  /// seconds, and makes the lock this run holds belong to the new session. When the host stays
+  /// away, the failure says that the build goes on there and how to finish the deploy.
+  private func reconnect(
+    _ work: Work, runID: String, after lost: SSHError, events: any DeployEventSink
+  ) throws(HostFailure) -> any SSHConnection {
+    let host = work.host.name
+    events.handle(
+      .connectionLost(
+        host: host,
+        message: "connection lost while run \(runID) builds (\(lost.kind)); the build goes on"
+          + " there, detached: reconnecting"))
+    work.connection?.close()
+    work.connection = nil
+    let deadline = MonotonicClock.now + request.reconnectWait
+    var last = lost
+    repeat {
+      do throws(SSHError) {
+        let connection = try session.transport.connect(work.host.target)
+        work.connection = connection
+        if let token = work.lockToken,
+          let script = try? LockCommands.adopt(work.host.layout, token: token)
+        {
+          _ = try? connection.capture(RemoteCommand(HostScript.sh(script), timeout: 30))
+        }
+        events.handle(.connectionLost(host: host, message: "reconnected; following run \(runID)"))
+        return connection
+      } catch {
+        last = error
+        Thread.sleep(forTimeInterval: min(2, max(0, deadline - MonotonicClock.now)))
+      }
+    } while MonotonicClock.now < deadline
+    throw .ssh(
+      .connectionLost(
+        host: host,
+        reason: "lost while run \(runID) was building, and not back within"
+          + " \(Int(request.reconnectWait))s (\(last.kind)). The build goes on there, detached; this"
+          + " run's lock stays on \(host). When the host is back: `deploy logs \(request.app)"
+          + " \(request.stage) \(runID) -l \(host) --follow` shows it, `deploy unlock \(request.app)"
+          + " \(request.stage) -l \(host) --force` frees the lock, and `deploy \(request.app)"
+          + " \(request.stage) --activate \(runID)` activates the stage"))
   }
 
   private func finishedEntry(from started: JournalEntry, run: RunRecord) -> JournalEntry {

@@ -47,13 +47,16 @@ enum StageLock {
 
   /// Gives the lock back if `token` took it; a failure here leaves a lock that reads as left
   /// over, which `deploy unlock --force` clears.
+  /// Returns false when the command could not be run (the connection is broken).
+  @discardableResult
   static func release(
     host: DeployHost, connection: any SSHConnection, token: String, heldLocks: HeldLocks
-  ) {
-    if let command = try? LockCommands.release(host.layout, token: token) {
-      _ = try? connection.capture(RemoteCommand(HostScript.sh(command), timeout: 30))
-    }
+  ) -> Bool {
+    guard let command = try? LockCommands.release(host.layout, token: token),
+      (try? connection.capture(RemoteCommand(HostScript.sh(command), timeout: 30))) != nil
+    else { return false }
     heldLocks.remove(target: host.target, layout: host.layout)
+    return true
   }
 }
 

@@ -36,8 +36,11 @@ struct StageSession: Sendable {
   /// pass the gate (a manual lock, or a deploy limited to other hosts with `-l`): then every
   /// lock taken is given back, and with time left the whole taking starts again after a
   /// pause, so nothing is ever held while waiting.
+  ///
+  /// A host that cannot be reached stops the whole stage too, unless `allowPartial`.
   func open<Host: StageHost>(
-    _ hosts: [Host], owner: LockOwner, wait: Double, events: any DeployEventSink
+    _ hosts: [Host], owner: LockOwner, wait: Double, allowPartial: Bool = false,
+    events: any DeployEventSink
   ) -> [Host] {
     _ = ParallelHosts.map(hosts, forks: forks) { work in
       do throws(SSHError) {
@@ -47,6 +50,14 @@ struct StageSession: Sendable {
       }
     }
     let reachable = hosts.filter { $0.connection != nil }.sorted { $0.host.name < $1.host.name }
+    if !allowPartial, let unreachable = hosts.first(where: { $0.connection == nil }) {
+      for work in reachable {
+        work.result.failure = .notStarted(
+          reason: "\(unreachable.host.name) cannot be reached, and the stage moves together"
+            + " (--allow-partial deploys the hosts that can be reached)")
+      }
+      return []
+    }
     guard let gate = reachable.first else { return [] }
     let deadline = MonotonicClock.now + wait
     var announced = Set<String>()
@@ -110,10 +121,24 @@ struct StageSession: Sendable {
     }
   }
 
+  /// Gives back the locks this run took; a host whose connection broke is given one new
+  /// connection to release it (a session killed mid-run must not leave its lock behind).
   func unlock(_ hosts: [StageHost]) {
     _ = ParallelHosts.map(hosts, forks: forks) { work in
-      guard let token = work.lockToken, let connection = work.connection else { return }
-      StageLock.release(host: work.host, connection: connection, token: token, heldLocks: heldLocks)
+      guard let token = work.lockToken else { return }
+      if let connection = work.connection,
+        StageLock.release(
+          host: work.host, connection: connection, token: token, heldLocks: heldLocks)
+      {
+        work.lockToken = nil
+        return
+      }
+      work.connection?.close()
+      work.connection = try? transport.connect(work.host.target)
+      if let connection = work.connection {
+        StageLock.release(
+          host: work.host, connection: connection, token: token, heldLocks: heldLocks)
+      }
       work.lockToken = nil
     }
   }
