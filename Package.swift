@@ -37,6 +37,9 @@ let package = Package(
         .product(name: "Hummingbird", package: "hummingbird"),
       ]
     ),
+    // libFuzzer's entry point over every parser of untrusted input (scripts/fuzz.sh); a plain
+    // build makes it a replayer of corpus files.
+    .executableTarget(name: "deploy-fuzz", dependencies: ["DeployKit"]),
     .testTarget(name: "DeployKitTests", dependencies: ["DeployKit"]),
     .testTarget(name: "IntegrationTests", dependencies: ["DeployKit"]),
   ]

@@ -37,6 +37,9 @@ public struct RunRecord: Sendable, Hashable {
     steps.first(where: { !$0.done })?.index
   }
 
+  /// More steps than any build has; step files numbered beyond are ignored.
+  static let maxSteps = 10_000
+
   /// Reads `BuildCommands.listRuns` output; runs come back newest first (run ids sort by time).
   public static func parse(_ output: String) -> [RunRecord] {
     var records: [RunRecord] = []
@@ -64,7 +67,7 @@ public struct RunRecord: Sendable, Hashable {
 
     for line in output.split(separator: "\n", omittingEmptySubsequences: true) {
       let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
-      let key = parts[0]
+      guard let key = parts.first else { continue }  // a line of blanks (found by fuzzing)
       let rest = parts.count > 1 ? parts[1] : ""
       if key == "run" {
         flush()
@@ -94,7 +97,10 @@ public struct RunRecord: Sendable, Hashable {
       case "alive": current!.runnerAlive = rest == "yes"
       case "start", "end", "done":
         let fields = rest.split(separator: " ", maxSplits: 1).map(String.init)
-        guard let index = fields.first.flatMap({ Int($0) }) else { continue }
+        // The host's word: a step number past any real build's (the fuzzer tried 10^11) would
+        // have the list of steps allocated up to it.
+        guard let index = fields.first.flatMap({ Int($0) }), (1...maxSteps).contains(index)
+        else { continue }
         var step =
           stepsByIndex[index]
           ?? Step(index: index, name: "", startedAt: nil, endedAt: nil, exitCode: nil, done: false)

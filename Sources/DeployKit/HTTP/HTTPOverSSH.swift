@@ -43,25 +43,32 @@ public struct HTTPResponse: Sendable, Hashable {
       guard let decoded = dechunk(rest) else { return nil }
       body = decoded
     } else if let length = header("content-length").flatMap({ Int($0) }) {
-      guard rest.count >= length else { return nil }
+      guard length >= 0, rest.count >= length else { return nil }
       body = Array(rest.prefix(length))
     }
     return HTTPResponse(status: status, headers: headers.map { ($0.0, $0.1) }, body: body)
   }
 
+  /// The body of a chunked response; nil for anything malformed. The peer is a host's app,
+  /// not trusted: sizes are checked before they are used (the fuzzer found an empty size line,
+  /// a negative size and a size past the end each crashing this).
   private static func dechunk(_ bytes: [UInt8]) -> [UInt8]? {
     var body: [UInt8] = []
     var index = 0
-    while true {
+    while index <= bytes.count {
       guard let lineEnd = bytes[index...].firstRange(of: [13, 10]) else { return nil }
       let sizeText = String(decoding: bytes[index..<lineEnd.lowerBound], as: UTF8.self)
-      guard let size = Int(sizeText.split(separator: ";")[0], radix: 16) else { return nil }
+      let digits = sizeText.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces)
+      guard !digits.isEmpty, digits.count <= 15, digits.allSatisfy(\.isHexDigit),
+        let size = Int(digits, radix: 16)
+      else { return nil }
       index = lineEnd.upperBound
       if size == 0 { return body }
-      guard index + size <= bytes.count else { return nil }
+      guard size <= bytes.count - index else { return nil }
       body += bytes[index..<index + size]
       index += size + 2
     }
+    return nil
   }
 }
 

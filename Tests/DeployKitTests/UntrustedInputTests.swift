@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+@testable import DeployKit
+
+/// The fuzzers' seeds, kept with every input that ever crashed a parser, run through the
+/// parsers on every test run: a fixed crash stays fixed. (`scripts/fuzz.sh` does the fuzzing.)
+@Suite struct UntrustedInputTests {
+  static let seeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Fixtures/fuzz-seeds").path
+
+  @Test func everyKeptInputIsParsedOrRejectedWithAMessage() throws {
+    let folders = try FileManager.default.contentsOfDirectory(atPath: Self.seeds)
+    #expect(folders.count >= 10)
+    var inputs = 0
+    for folder in folders {
+      let parser = try #require(UntrustedInput.parser(named: folder), "no parser \(folder)")
+      for file in try FileManager.default.contentsOfDirectory(atPath: Self.seeds + "/" + folder) {
+        let data = try #require(
+          FileManager.default.contents(atPath: "\(Self.seeds)/\(folder)/\(file)"))
+        if let error = parser.parse(Array(data)) {
+          #expect(!error.description.isEmpty, "\(folder)/\(file)")
+        }
+        inputs += 1
+      }
+    }
+    #expect(inputs >= 20)
+  }
+
+  /// What the fuzzer found: a host answering with a step number of 10^11 made the run listing
+  /// allocate that many steps; a chunked HTTP answer with an empty, negative or overlong size
+  /// trapped.
+  @Test func hostileAnswersAreReadWithoutCrashing() {
+    let runs = RunRecord.parse("run r1\n   \nstate running\nstart 99999999999 1\nend -3 0 1\n")
+    #expect(runs.first?.steps.isEmpty == true)
+    for body in ["\r\n", "-5\r\nabc\r\n0\r\n\r\n", "ffffffffffffffff\r\nab\r\n", "2\r\nabcdef"] {
+      #expect(
+        HTTPResponse.parse(
+          Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\(body)".utf8)) == nil,
+        "\(body)")
+    }
+    #expect(
+      HTTPResponse.parse(Array("HTTP/1.1 200 OK\r\nContent-Length: -4\r\n\r\nabc".utf8)) == nil)
+    let good = HTTPResponse.parse(
+      Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n".utf8))
+    #expect(good?.text == "abc")
+  }
+}
