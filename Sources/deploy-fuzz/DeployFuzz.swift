@@ -20,7 +20,7 @@ func check(_ parser: UntrustedInput.Parser, _ input: [UInt8]) {
   /// libFuzzer's driver, run from our own `main` (SwiftPM names an executable's entry point
   /// itself, so libFuzzer's `main` is not used).
   @_silgen_name("LLVMFuzzerRunDriver")
-  func LLVMFuzzerRunDriver(
+  func runFuzzerDriver(
     _ argc: UnsafeMutablePointer<Int32>,
     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
@@ -41,7 +41,7 @@ func check(_ parser: UntrustedInput.Parser, _ input: [UInt8]) {
       var argc = CommandLine.argc
       var argv = CommandLine.unsafeArgv
       exit(
-        LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+        runFuzzerDriver(&argc, &argv) { data, size in
           check(target, data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
           return 0
         })
