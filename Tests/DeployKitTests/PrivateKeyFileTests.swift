@@ -45,6 +45,22 @@ import Testing
     #expect(key.publicKey == Array(Data(base64Encoded: String(pub[1]))!))
   }
 
+  /// As OpenSSH: a private key that group or others may read is refused, saying how to fix it.
+  @Test(arguments: [0o644, 0o640, 0o604, 0o660])
+  func aKeyOthersCanReadIsRefused(mode: Int) throws {
+    let path = try generate("ed25519")
+    try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+    #expect(throws: DeployError.self) { try PrivateKeyFile.inspect(path) }
+    do {
+      _ = try PrivateKeyFile.inspect(path)
+    } catch {
+      #expect(error.description.contains("chmod 600"), "\(error)")
+      #expect(error.description.contains(String(mode, radix: 8)), "\(error)")
+    }
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    #expect(try PrivateKeyFile.inspect(path) != nil)
+  }
+
   @Test func missingFileIsNil() throws {
     #expect(try PrivateKeyFile.inspect("\(directory)/nope") == nil)
   }

@@ -64,7 +64,7 @@ import Testing
     try activate("run-a", at: 100)
     try activate("run-b", at: 200)
     try activate("run-d", at: 400)
-    #expect(Set(try prune(keep: 2, served: "run-d")) == ["run-a", "run-c"])
+    #expect(Set(try prune(keep: 1, served: "run-d")) == ["run-a", "run-c"])
     #expect(remaining == ["current", "run-b", "run-d"])
 
     // And rollback goes to the build served before, by the log.
@@ -77,26 +77,31 @@ import Testing
 
   /// A folder without `build_info.yml` is a build in progress (or a failed one): not pruned.
   @Test func aBuildInProgressIsNotPruned() throws {
+    try build("run-0", at: "2026/12/01 09:00:00")
     try build("run-a", at: "2026/12/01 10:00:00")
     try build("run-b", at: "2026/12/01 11:00:00")
+    try activate("run-0", at: 50)
     try activate("run-a", at: 100)
     try activate("run-b", at: 200)
     try host.write(host.layout.buildFolder + "/run-c/partial.db", "half")
-    #expect(try prune(keep: 1, served: "run-b") == ["run-a"])
-    #expect(remaining == ["current", "run-b", "run-c"])
+    // run-a was served before run-b: the rollback target stays even with keep: 1.
+    #expect(try prune(keep: 1, served: "run-b") == ["run-0"])
+    #expect(remaining == ["current", "run-a", "run-b", "run-c"])
   }
 
   @Test(arguments: ["my build", "x$(touch PWNED)", "it's", "a\"b`id`", "-rf", "*"])
   func aBuildNameThatNeedsQuotingIsProtectedAndInert(name: String) throws {
+    try build("run-0", at: "2026/12/01 09:00:00")
     try build("run-a", at: "2026/12/01 10:00:00")
     try build("run-b", at: "2026/12/01 11:00:00")
     try build(name, at: "2026/12/01 11:00:00")
     try build(name + ".save", at: "2026/12/01 10:00:00")
+    try activate("run-0", at: 50)
     try activate("run-a", at: 100)
     try activate("run-b", at: 200)
     let removed = try prune(keep: 1, served: "run-b", protected: [name, name + ".save"])
-    #expect(removed == ["run-a"])
-    #expect(Set(remaining) == ["current", "run-b", name, name + ".save"])
+    #expect(removed == ["run-0"])
+    #expect(Set(remaining) == ["current", "run-a", "run-b", name, name + ".save"])
     #expect(!host.exists(host.layout.buildFolder + "/PWNED"))
     #expect(!host.exists(host.base + "/PWNED"))
     #expect(!FileManager.default.fileExists(atPath: "PWNED"))

@@ -238,7 +238,7 @@ extension Integration.ActivationTests {
             health:
               command: "grep -qv v3 $(readlink -f {{ app_root }}/build/current)/data.txt"
               retries: 1
-            keep: 2
+            keep: 1
         """,
       hostVars: { "app_root=" + NSTemporaryDirectory() + "placeholder-\($0)" })
     defer { app.remove() }
@@ -271,8 +271,8 @@ extension Integration.ActivationTests {
     #expect(third.status == ExitStatus.rolledBack.rawValue, "\(third.stdout)\(third.stderr)")
     #expect(current() == v2, "current is back on v2")
 
-    // keep: 2 — three builds exist now (v1, v2, v3); a successful activation prunes to two,
-    // never the served one.
+    // keep: 1 — three builds exist now (v1, v2, v3); a successful activation prunes to the
+    // served one and the one served before it (v1, where a rollback goes).
     let back = try app.deploy(["rollback", "demo-app", "test", "--to", "v1", "-l", "host01"])
     #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
     #expect(current() == v1)
@@ -299,7 +299,7 @@ extension Integration.ActivationTests {
             activate:
               strategy: symlink
               restart: {command: "true"}
-            keep: 2
+            keep: 1
         """)
     defer { app.remove() }
     try app.tag("v3")
@@ -327,7 +327,7 @@ extension Integration.ActivationTests {
     let newest = try app.deploy(["demo-app", "test", "--activate", runs[2], "-l", "host01"])
     #expect(newest.status == 0, "\(newest.stdout)\(newest.stderr)")
     #expect(
-      newest.stdout.contains("removed 1 old build(s), keeping 2: \(runs[1])"), "\(newest.stdout)")
+      newest.stdout.contains("removed 1 old build(s), keeping 1: \(runs[1])"), "\(newest.stdout)")
     #expect(app.exists(app.buildFolder(1) + "/\(runs[0])/build_info.yml"))
     let back = try app.deploy(["rollback", "demo-app", "test", "-l", "host01"])
     #expect(back.status == 0, "\(back.stdout)\(back.stderr)")

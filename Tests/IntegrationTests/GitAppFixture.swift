@@ -15,10 +15,16 @@ struct GitAppFixture {
   /// `steps` is the YAML of the app's `build:` section's content, indented by six spaces.
   /// `appExtra` is more YAML for the app (indented by four spaces, like `build:`); `hostVars`
   /// gives each of the three hosts extra inventory variables.
+  /// The app's folder under each host's folder: `appFolder` as the project file writes it (it
+  /// may use host variables), `renderedAppFolder` as it ends up.
+  let renderedAppFolder: String
+
   init(
     steps: String, extraApps: String = "", buildName: String = "demo_database",
-    appExtra: String = "", hostVars: (Int) -> String = { _ in "" }
+    appExtra: String = "", hostVars: (Int) -> String = { _ in "" },
+    appFolder: String = "demo-app", renderedAppFolder: String? = nil
   ) throws {
+    self.renderedAppFolder = renderedAppFolder ?? appFolder
     directory = NSTemporaryDirectory() + "deploy-git-" + UUID().uuidString.prefix(8)
     try FileManager.default.createDirectory(
       atPath: directory + "/work", withIntermediateDirectories: true)
@@ -60,7 +66,7 @@ struct GitAppFixture {
         kind: git
         repository: \(repository)
         ref: v1
-        path: \(directory)/hosts/{{ inventory_hostname }}/demo-app
+        path: "\(directory)/hosts/{{ inventory_hostname }}/\(appFolder)"
         build_name: \(buildName)
         build:
     \(steps)
@@ -81,7 +87,7 @@ struct GitAppFixture {
   }
 
   func root(_ host: Int) -> String {
-    directory + "/hosts/\(TestHosts.hostName(host))/demo-app"
+    directory + "/hosts/\(TestHosts.hostName(host))/" + renderedAppFolder
   }
   func buildFolder(_ host: Int) -> String { root(host) + "/build" }
 

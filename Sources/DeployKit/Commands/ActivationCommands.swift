@@ -92,8 +92,9 @@ public enum ActivationCommands {
   }
 
   /// Removes old builds so that `keep` remain, `served` (the build just activated) counted.
-  /// Never removed besides: the names in `protected` (the explorer's served copy and its
-  /// rollback copy), the `current` link's target, and builds newer than `served` that were
+  /// Never removed besides: the build served before it (by the activation log: where a rollback
+  /// goes), the names in `protected` (the explorer's served copy and its rollback copy), the
+  /// `current` link's target, and builds newer than `served` that were
   /// never activated (finished with `--detach`, waiting for `--activate`). The rest are ranked
   /// by when they were last activated (never: last), then by `build_time`. Links and folders
   /// without `build_info.yml` (a build in progress) are not builds. Prints what it removed.
@@ -110,10 +111,12 @@ public enum ActivationCommands {
       "build_time() { sed -n 's/^build_time: *//p' \"$1/build_info.yml\" 2>/dev/null | head -n 1 | tr -d \"'\\\"\"; }",
       "activated() { D=$1 awk 'substr($0, index($0, \" \") + 1) == ENVIRON[\"D\"] { e = $1 } END { print e + 0 }' \"$log\" 2>/dev/null || echo 0; }",
       "served_time=$(build_time \"$1\")",
+      // The build served before this one is where a rollback goes: kept whatever `keep` says.
+      "previous=$(S=$1 awk '{ f = substr($0, index($0, \" \") + 1) } f != ENVIRON[\"S\"] { p = f } END { print p }' \"$log\" 2>/dev/null)",
       "for d in */; do d=${d%/}",
       "  [ -L \"$d\" ] && continue",
       "  [ -f \"$d/build_info.yml\" ] || continue",
-      "  [ \"$d\" = \"$current\" ] && continue",
+      "  [ \"$d\" = \"$current\" ] || [ \"$d\" = \"$previous\" ] && continue",
       "  for p; do [ \"$p\" = \"$d\" ] && continue 2; done",
       "  e=$(activated \"$d\"); t=$(build_time \"$d\")",
       "  if [ \"$e\" -eq 0 ] && [ -n \"$served_time\" ] && expr \"x$t\" \\> \"x$served_time\" >/dev/null; then continue; fi",

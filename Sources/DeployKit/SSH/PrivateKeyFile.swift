@@ -23,6 +23,15 @@ public struct PrivateKeyFile: Sendable, Hashable {
   /// Reads `path`; nil when the file does not exist (OpenSSH skips missing default keys).
   public static func inspect(_ path: String) throws(DeployError) -> PrivateKeyFile? {
     guard FileManager.default.fileExists(atPath: path) else { return nil }
+    // OpenSSH's rule (sshkey_perm_ok): a key of ours that others may read is refused, not used.
+    var info = stat()
+    if stat(path, &info) == 0, info.st_uid == getuid(), info.st_mode & 0o077 != 0 {
+      throw .unreadableFile(
+        path: path,
+        reason: "its permissions \(String(info.st_mode & 0o777, radix: 8)) let others read it;"
+          + " a private key must be readable by its owner only, as OpenSSH requires: chmod 600 \(path)"
+      )
+    }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw .unreadableFile(path: path, reason: "permission denied")
     }

@@ -9,16 +9,15 @@ import Foundation
 /// reaches whatever OpenSSH reaches: RSA keys with rsa-sha2, certificates, FIDO keys, ProxyJump,
 /// every ssh_config keyword, and the post-quantum key exchange.
 public struct OpenSSHTransport: SSHTransport {
-  /// Control sockets live here, one per host; the path must stay short (unix sockets: 108 bytes).
-  private let socketDirectory: String
-
-  public init() {
-    socketDirectory = "/tmp/deploy-\(getuid())-\(getpid())"
-  }
+  public init() {}
 
   public func connect(_ target: SSHTarget) throws(SSHError) -> any SSHConnection {
-    mkdir(socketDirectory, 0o700)
-    let socket = "\(socketDirectory)/\(ControlSocketCounter.next())"
+    guard let directory = ControlSocketCounter.directory else {
+      throw .unsupported(
+        host: target.name, reason: "cannot create a folder for control sockets in /tmp",
+        remedy: "Check that /tmp is writable.")
+    }
+    let socket = "\(directory)/\(ControlSocketCounter.next())"
     let connection = OpenSSHConnection(target: target, controlPath: socket)
     try connection.startMaster()
     return connection
@@ -28,6 +27,15 @@ public struct OpenSSHTransport: SSHTransport {
 /// Hands out unique control socket names within one process.
 private enum ControlSocketCounter {
   private static let lock = NSLock()
+  /// Control sockets live here, one per host; the path must stay short (unix sockets: 108
+  /// bytes). Made by mkdtemp(3), mode 700 and a name nobody can guess or create first (a fixed
+  /// name could be taken by another user, who would then hold the sockets).
+  static let directory: String? = {
+    var template = Array("/tmp/deploy-XXXXXX".utf8CString)
+    return template.withUnsafeMutableBufferPointer { buffer in
+      mkdtemp(buffer.baseAddress!).map { String(cString: $0) }
+    }
+  }()
   nonisolated(unsafe) private static var value = 0
 
   static func next() -> Int {
