@@ -304,3 +304,45 @@ extension Integration.FaultMatrixTests {
     }
   }
 }
+
+extension Integration.FaultMatrixTests {
+  /// One host of nine offers a key other than known_hosts says: it is refused (exit 5, with
+  /// the offered key's fingerprint), and the stage waits for it: nothing starts anywhere. With
+  /// --allow-partial the eight others are deployed and the ninth is still refused.
+  @Test func aChangedHostKeyOnOneHostOfNineIsRefused() throws {
+    let app = try GitAppFixture(
+      steps: "      steps:\n        - run: ./build.sh", testHosts: min(9, TestHosts.count - 1))
+    defer { app.remove() }
+    let changed = 5
+    let port = TestHosts.port(changed)
+    let keyFile = app.directory + "/other_key"
+    try sh("ssh-keygen -q -t ed25519 -N '' -f \(keyFile) -C other")
+    let otherKey = try String(contentsOfFile: keyFile + ".pub", encoding: .utf8)
+      .split(separator: " ")[1]
+    let known =
+      try String(contentsOfFile: TestHosts.knownHosts, encoding: .utf8)
+      .split(separator: "\n").map { line -> String in
+        guard line.hasPrefix("[127.0.0.1]:\(port) ") else { return String(line) }
+        return "[127.0.0.1]:\(port) ssh-ed25519 \(otherKey)"
+      }.joined(separator: "\n") + "\n"
+    try known.write(toFile: app.directory + "/known_hosts", atomically: true, encoding: .utf8)
+    let project = try String(contentsOfFile: app.projectFile, encoding: .utf8)
+      .replacingOccurrences(of: TestHosts.knownHosts, with: app.directory + "/known_hosts")
+    try project.write(toFile: app.projectFile, atomically: true, encoding: .utf8)
+
+    let together = try app.deploy(["demo-app", "test", "v1"])
+    #expect(together.status == ExitStatus.hostKeyRejected.rawValue, "\(together.stdout)")
+    #expect(together.stdout.contains("host05"), "\(together.stdout)")
+    #expect(together.stdout.contains("SHA256:"), "the offered key's fingerprint")
+    for host in 1...min(9, TestHosts.count - 1) {
+      #expect(!app.exists(app.root(host) + "/repo"), "host0\(host) was left alone")
+    }
+    let partial = try app.deploy(["demo-app", "test", "v1", "--allow-partial"])
+    #expect(partial.status == ExitStatus.hostKeyRejected.rawValue, "\(partial.stdout)")
+    for host in 1...min(9, TestHosts.count - 1) {
+      #expect(
+        app.exists(app.root(host) + "/repo") == (host != changed),
+        "host0\(host): \(partial.stdout)")
+    }
+  }
+}

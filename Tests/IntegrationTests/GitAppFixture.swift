@@ -4,7 +4,7 @@ import Testing
 
 /// A git app deployed to the test hosts: a bare repository with tags v1 and v2 (each with a
 /// `build.sh` that writes its version into the build), an inventory with stages `test`
-/// (host01, host02) and `prod` (host03), and a project file. Each host gets its own app folder
+/// (host01, host02, or `testHosts` of them) and `prod` (the next host), and a project file. Each host gets its own app folder
 /// under the fixture's directory (the test hosts share one filesystem).
 struct GitAppFixture {
   let directory: String
@@ -22,7 +22,7 @@ struct GitAppFixture {
   init(
     steps: String, extraApps: String = "", buildName: String = "demo_database",
     appExtra: String = "", hostVars: (Int) -> String = { _ in "" },
-    appFolder: String = "demo-app", renderedAppFolder: String? = nil
+    appFolder: String = "demo-app", renderedAppFolder: String? = nil, testHosts: Int = 2
   ) throws {
     self.renderedAppFolder = renderedAppFolder ?? appFolder
     directory = NSTemporaryDirectory() + "deploy-git-" + UUID().uuidString.prefix(8)
@@ -41,18 +41,17 @@ struct GitAppFixture {
       git commit -q -am v2 && git tag v2
       git clone -q --bare \(work) \(repository)
       """)
-    let hosts = (1...3).map { index in
+    let hosts = (1...testHosts + 1).map { index in
       "\(TestHosts.hostName(index)) ansible_host=127.0.0.1 ansible_port=\(TestHosts.port(index))"
         + " ansible_user=root ansible_ssh_private_key_file=\(TestHosts.key("id_ed25519"))"
         + " " + hostVars(index)
     }
     try """
     [test]
-    \(hosts[0])
-    \(hosts[1])
+    \(hosts.dropLast().joined(separator: "\n"))
 
     [prod]
-    \(hosts[2])
+    \(hosts.last!)
     """.write(toFile: directory + "/inventory.ini", atomically: true, encoding: .utf8)
     try """
     inventory: inventory.ini
