@@ -395,7 +395,7 @@ extension Integration.ActivationTests {
 
   /// A build API that answers 500, or nothing in time: no restart, the served build untouched,
   /// exit 8.
-  @Test(arguments: ["500", "silent"])
+  @Test(arguments: ["500", "silent", "invalid"])
   func aBuildAPIErrorLeavesProductionAlone(_ fault: String) throws {
     let stage = try Stage(health: Self.greenStatus)
     defer { stage.remove() }
@@ -411,6 +411,8 @@ extension Integration.ActivationTests {
       class H(http.server.BaseHTTPRequestHandler):
           def do_GET(self):
               if "\(fault)" == "silent": time.sleep(8)
+              if "\(fault)" == "invalid":
+                  self.send_response(200); self.end_headers(); self.wfile.write(b"<html>proxy</html>"); return
               self.send_response(500); self.end_headers(); self.wfile.write(b"Internal Server Error")
       http.server.HTTPServer(("127.0.0.1", \(port)), H).serve_forever()
       """,
@@ -423,10 +425,11 @@ extension Integration.ActivationTests {
     try #require(TestContainers.wait(timeout: 10) { isListening(port) })
     let result = try stage.app.deploy(["demo-app", "test", "v2", "-l", "host01"])
     #expect(result.status == ExitStatus.activationFailed.rawValue, "\(result.stdout)")
-    #expect(
-      result.stdout.contains(
-        fault == "500" ? "build API answered HTTP 500" : "update: no answer within 3s"),
-      "\(result.stdout)")
+    let expected = [
+      "500": "build API answered HTTP 500", "silent": "update: no answer within 3s",
+      "invalid": "answered /api/v1/build/update with HTTP 200 but not the explorer's JSON",
+    ]
+    #expect(result.stdout.contains(expected[fault]!), "\(result.stdout)")
     #expect(!result.stdout.contains("restarted"))
     #expect(
       stage.app.read(stage.app.buildFolder(1) + "/demo_database/build_info.yml")

@@ -77,6 +77,20 @@ struct Activator {
         "build API answered HTTP \(response.status) to /api/v1/build/update: "
           + response.text.prefix(200))
     case .success(let response):
+      // The explorer answers {"message": …}. Anything else is not an explorer (a wrong port, a
+      // proxy's page), and "up-to-date" means it did not take the new build: either way no
+      // restart, production as it was.
+      let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+      guard let message = object?["message"] as? String else {
+        throw .activationFailed(
+          "build API \(apiLabel) answered /api/v1/build/update with HTTP 200 but not the"
+            + " explorer's JSON: " + response.text.prefix(200))
+      }
+      if message == "Build up-to-date" {
+        throw .activationFailed(
+          "the build API swapped nothing in (\"Build up-to-date\"): it found no build newer than"
+            + " the served one, so the build_time \(build.buildTime) of the new build is not later")
+      }
       note("build API: \(response.text.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
     do {
