@@ -346,3 +346,69 @@ extension Integration.FaultMatrixTests {
     }
   }
 }
+
+extension Integration.FaultMatrixTests {
+  /// The controller is SIGKILLed at each phase: just after locking, during the build, during
+  /// activation. Each time the hosts stay consistent (`current` names a complete build or
+  /// nothing), the next deploy names the left-over lock, its age and that its run is gone, and
+  /// says how to go on; doing so finishes the job.
+  @Test(arguments: ["locked", "building", "activating"])
+  func aControllerKilledAtAnyPhaseLeavesHostsConsistent(phase: String) throws {
+    let marker = NSTemporaryDirectory() + "deploy-restart-" + UUID().uuidString.prefix(6)
+    defer { try? FileManager.default.removeItem(atPath: marker) }
+    let app = try GitAppFixture(
+      steps: FaultMatrix.slowSteps,
+      appExtra: """
+            activate:
+              strategy: symlink
+              restart: {command: "touch \(marker); sleep 2"}
+        """)
+    defer { app.remove() }
+    let lock = app.root(1) + "/.deploy/lock/owner.json"
+    let deploy = try app.start(["demo-app", "test", "v1"])
+    switch phase {
+    case "locked": try app.waitFor("the lock") { app.exists(lock) }
+    case "building":
+      try app.waitFor("the build runner") {
+        let runs = app.root(1) + "/.deploy/runs"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? [])
+          .contains { app.exists(runs + "/\($0)/pid") }
+      }
+    default: try app.waitFor("the restart", timeout: 60) { app.exists(marker) }
+    }
+    deploy.signal(SIGKILL)
+    _ = try deploy.wait(timeout: 10)
+
+    for host in [1, 2] {
+      let current = app.buildFolder(host) + "/current"
+      if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) {
+        #expect(
+          app.exists(app.buildFolder(host) + "/\(target)/build_info.yml"),
+          "host0\(host): current names a complete build")
+      }
+    }
+    Thread.sleep(forTimeInterval: 0.5)  // sshd notices the dead client
+    let next = try app.deploy(["demo-app", "test", "v1"])
+    #expect(next.status == ExitStatus.lockHeld.rawValue, "\(phase): \(next.stdout)")
+    #expect(next.stdout.contains("the run that took it is gone"), "\(phase): \(next.stdout)")
+    #expect(next.stdout.contains("ago"), "the lock's age")
+    #expect(next.stdout.contains("deploy unlock demo-app test --force"), "\(next.stdout)")
+    let unlock = try app.deploy(["unlock", "demo-app", "test", "--force"])
+    #expect(unlock.status == 0, "\(unlock.stdout)\(unlock.stderr)")
+    let again: (status: Int32, stdout: String, stderr: String)
+    if phase == "building" {
+      // The build went on without its controller: as the message says, wait for it and
+      // activate it.
+      let run = String(
+        try #require(next.stdout.firstMatch(of: /--activate (\d{8}T\d{6}Z-[0-9a-f]{6})/)?.1))
+      _ = try app.deploy(["logs", "demo-app", "test", run, "--follow"])
+      again = try app.deploy(["demo-app", "test", "--activate", run])
+    } else {
+      again = try app.deploy(["demo-app", "test", "v1"])
+    }
+    #expect(again.status == 0, "\(phase): \(again.stdout)\(again.stderr)")
+    for host in [1, 2] {
+      #expect(app.read(app.buildFolder(host) + "/current/data.txt") == "v1\n")
+    }
+  }
+}

@@ -247,6 +247,11 @@ extension LockHolder {
       text +=
         "; the run that took it is gone (its SSH session ended: killed or disconnected),"
         + " so the lock is left over: `deploy unlock \(app) \(stage) --force` removes it"
+      if let run = owner.runID, !owner.isManual {
+        text +=
+          "; a build it started goes on detached (`deploy builds \(app) \(stage)` shows it;"
+          + " once it has succeeded, `deploy \(app) \(stage) --activate \(run)` activates it)"
+      }
     case nil: break
     }
     return text

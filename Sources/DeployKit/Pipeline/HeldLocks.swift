@@ -11,12 +11,28 @@ public final class HeldLocks: @unchecked Sendable {
 
   private let lock = NSLock()
   private var entries: [String: Entry] = [:]
+  /// Lock commands on their way to a host: their locks may appear after an interrupt began
+  /// releasing, so `releaseAll` waits for them.
+  private var inFlight = 0
+  private var closed = false
 
   public init() {}
 
-  func add(_ entry: Entry) {
+  /// Before a command that may take a lock; false once `releaseAll` has begun (then the
+  /// command must not be sent).
+  func beginTaking() -> Bool {
     lock.lock()
-    entries[entry.target.name + "\u{0}" + entry.layout.lockFolder] = entry
+    defer { lock.unlock() }
+    guard !closed else { return false }
+    inFlight += 1
+    return true
+  }
+
+  /// After it: `entry` when the lock was taken.
+  func endTaking(_ entry: Entry?) {
+    lock.lock()
+    if let entry { entries[entry.target.name + "\u{0}" + entry.layout.lockFolder] = entry }
+    inFlight -= 1
     lock.unlock()
   }
 
@@ -35,6 +51,18 @@ public final class HeldLocks: @unchecked Sendable {
   /// Releases every held lock over fresh connections (the ones in use may be blocked in a
   /// command), in parallel, each within `timeout` seconds. Returns the hosts released.
   public func releaseAll(transport: any SSHTransport, timeout: Double = 10) -> [String] {
+    lock.lock()
+    closed = true
+    lock.unlock()
+    // A lock taken by a command already on its way is released too.
+    let deadline = MonotonicClock.now + timeout
+    while MonotonicClock.now < deadline {
+      lock.lock()
+      let waiting = inFlight
+      lock.unlock()
+      if waiting == 0 { break }
+      Thread.sleep(forTimeInterval: 0.02)
+    }
     let held = current
     let released = ParallelHosts.map(held, forks: 64) { entry -> String? in
       guard let command = try? LockCommands.release(entry.layout, token: entry.token),

@@ -16,20 +16,27 @@ enum StageLock {
       throw .configuration(error)
     }
     while true {
+      guard heldLocks.beginTaking() else {
+        throw .notStarted(reason: "interrupted before its lock was taken")
+      }
       let output: CapturedOutput
       do {
         output = try connection.capture(RemoteCommand(HostScript.sh(command), timeout: 30))
       } catch {
+        heldLocks.endTaking(nil)
         throw .ssh(error)
       }
-      guard output.result.succeeded, let state = LockCommands.parse(output.stdoutText) else {
+      let state = output.result.succeeded ? LockCommands.parse(output.stdoutText) : nil
+      heldLocks.endTaking(
+        state == .acquired
+          ? .init(target: host.target, layout: host.layout, token: owner.token) : nil)
+      guard let state else {
         throw .command(
           what: "taking the deploy lock in \(host.layout.stateFolder)", result: output.result,
           stderr: output.stderrText)
       }
       switch state {
       case .acquired:
-        heldLocks.add(.init(target: host.target, layout: host.layout, token: owner.token))
         events.handle(.locked(host: host.name))
         return
       case .held(let holder), .refused(let holder), .removed(let holder):
