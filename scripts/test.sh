@@ -2,7 +2,8 @@
 # Every test: installs what is missing (podman and its settings too), builds once, checks
 # formatting, starts real sshd test hosts on loopback and a fleet of Debian hosts
 # (scripts/fleet.sh), runs unit and integration tests (the container tests build their image with
-# scripts/test-app-image.sh), and stops exactly the hosts it started.
+# scripts/test-app-image.sh; the fault matrix runs each fault once), a smoke run of the fuzzers
+# and of the benchmark, and stops exactly the hosts it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +47,9 @@ scripts/install-ansible.sh >/dev/null
 export DEPLOY_REQUIRE_INTEGRATION=1
 
 swift test --skip-build
+
+# Bounded smoke run of the fuzzers: every parser for 15 s (the full run is scripts/fuzz.sh).
+scripts/fuzz.sh --seconds 15 --jobs 2
 
 # Bounded smoke run of the benchmark (the full one is scripts/bench-exec.sh, see README).
 scripts/bench-exec.sh --hosts 10 --runs 1 --base-port 23300 --binary "$(swift build --show-bin-path)/deploy"
