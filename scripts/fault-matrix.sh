@@ -33,11 +33,14 @@ for base_port in 25200 27200 29200; do
   fi
 done
 [ -n "$started" ] || { echo "error: could not start $hosts test hosts" >&2; exit 1; }
-trap 'scripts/testhosts.sh stop -d "$hosts_dir"' EXIT
+netns_dir="$PWD/.testhosts-netns"
+trap 'scripts/netns-hosts.sh stop -d "$netns_dir" >/dev/null 2>&1 || true; scripts/testhosts.sh stop -d "$hosts_dir"' EXIT
+scripts/netns-hosts.sh start -n 3 -d "$netns_dir"
+export NETNS_HOSTS_DIR="$netns_dir"
 # shellcheck disable=SC1091
 source "$hosts_dir/hosts.env"
 export TESTHOSTS_DIR TESTHOSTS_COUNT TESTHOSTS_BASE_PORT
 export DEPLOY_REQUIRE_INTEGRATION=1 DEPLOY_FAULT_ROUNDS="$rounds"
 
 swift test --skip-build --filter \
-  'FaultMatrixTests|HostileInputTests|FleetScaleTests|SecretsTests|PruneTests|UntrustedInputTests|TerminalTextTests|aStepOrphanedByAKilledRunner|aRunnerThatEndsWhileBeingListed|twoBuildsOfOneSecond|aBuildAPIErrorLeavesProductionAlone|anUnreachableBuildAPILeavesProductionAlone'
+  'FaultMatrixTests|NetworkFaultTests|HostileInputTests|FleetScaleTests|SecretsTests|PruneTests|UntrustedInputTests|TerminalTextTests|aStepOrphanedByAKilledRunner|aRunnerThatEndsWhileBeingListed|twoBuildsOfOneSecond|aBuildAPIErrorLeavesProductionAlone|anUnreachableBuildAPILeavesProductionAlone'

@@ -16,6 +16,7 @@ packages=(
   debootstrap dpkg-dev                # the fleet of Debian hosts and its test packages (scripts/fleet.sh)
   shellcheck python3-venv python3-yaml # linting scripts and the GitHub Action (scripts/lint-actions.sh)
   python3-jinja2                      # the oracle the Jinja templating tests compare against
+  nftables iproute2                   # network faults in a namespace (scripts/netns-hosts.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

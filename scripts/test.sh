@@ -25,7 +25,8 @@ for base_port in 22200 24200 26200 28200; do
 done
 [ -n "$started" ] || { echo "error: could not start the test hosts" >&2; exit 1; }
 fleet_dir="$PWD/.fleet"
-trap 'scripts/fleet.sh stop -d "$fleet_dir" || true; scripts/testhosts.sh stop -d "$hosts_dir"' EXIT
+netns_dir="$PWD/.testhosts-netns"
+trap 'scripts/netns-hosts.sh stop -d "$netns_dir" >/dev/null 2>&1 || true; scripts/fleet.sh stop -d "$fleet_dir" || true; scripts/testhosts.sh stop -d "$hosts_dir"' EXIT
 # shellcheck disable=SC1091
 source "$hosts_dir/hosts.env"
 export TESTHOSTS_DIR TESTHOSTS_COUNT TESTHOSTS_BASE_PORT
@@ -39,6 +40,13 @@ if scripts/fleet.sh start -n 4 --provision-packages -d "$fleet_dir"; then
   export FLEET_DIR="$fleet_dir"
 else
   echo "warning: the fleet did not start (scripts/fleet.sh start); fleet tests will fail" >&2
+fi
+# Three hosts on their own addresses in a network namespace, for the network faults (a link
+# cut, silent or lossy; NetworkFaultTests). Nothing leaves the namespace.
+if scripts/netns-hosts.sh start -n 3 -d "$netns_dir"; then
+  export NETNS_HOSTS_DIR="$netns_dir"
+else
+  echo "warning: the namespace hosts did not start; the network fault tests are skipped" >&2
 fi
 # ansible-core from PyPI (in .build-tools/ansible): ProvisionTests runs provision.yml with both
 # ansible-playbook and deploy play and compares the hosts.

@@ -70,7 +70,10 @@ enum TestHosts {
   }
 
   /// Runs the `deploy` binary as a user would.
-  static func deploy(_ arguments: [String], environment extra: [String: String] = [:]) throws
+  /// `wrapper` runs it through another command (`ip netns exec NS`).
+  static func deploy(
+    _ arguments: [String], environment extra: [String: String] = [:], wrapper: [String] = []
+  ) throws
     -> (status: Int32, stdout: String, stderr: String)
   {
     var env = environmentOutsideGitHubActions
@@ -78,7 +81,9 @@ enum TestHosts {
     env.merge(extra) { $1 }
     var out: [UInt8] = []
     var err: [UInt8] = []
-    let exit = try ChildProcess.run([deployBinary] + arguments, environment: env, timeout: 120) {
+    let exit = try ChildProcess.run(
+      wrapper + [deployBinary] + arguments, environment: env, timeout: 150
+    ) {
       if $0 == .stdout { out += $1 } else { err += $1 }
     }
     return (exit.status, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
