@@ -58,6 +58,9 @@ extension Integration {
           db = sqlite3.connect(sys.argv[1])
           print(db.execute("PRAGMA integrity_check").fetchone()[0])
           # A row is whole when it names its run, host and outcome, and an ended run its end.
+          # (Killed before its schema was made, the file has no table yet: nothing is half.)
+          if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'deployment'").fetchone():
+              print(0); sys.exit(0)
           half = db.execute(
               "SELECT count(*) FROM deployment WHERE run_id = '' OR host = '' OR outcome = ''"
               " OR (outcome NOT IN ('running') AND ended_at IS NULL)").fetchone()[0]
