@@ -45,4 +45,21 @@ import Testing
       Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n".utf8))
     #expect(good?.text == "abc")
   }
+
+  /// Templates cannot hang or exhaust the controller: the fuzzer's dozen nested loops, and
+  /// repetitions and indents of billions, end in an error naming the limit.
+  @Test(arguments: [
+    String(repeating: "{% for a in items %}", count: 24) + "x"
+      + String(repeating: "{% endfor %}", count: 24),
+    "{{ 'ab' * 4000000000 }}", "{{ [1, 2] * 9000000000000000000 }}",
+    "{{ items | to_nice_json(indent=1000000000) }}",
+  ])
+  func templatesAreBounded(text: String) throws {
+    let started = MonotonicClock.now
+    let template = try Template(text)
+    #expect(throws: DeployError.self) {
+      try template.render(["items": .list([.int(1), .int(2)])])
+    }
+    #expect(MonotonicClock.now - started < 10)
+  }
 }

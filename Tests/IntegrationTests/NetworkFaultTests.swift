@@ -61,8 +61,10 @@ final class DelayingProxy {
     }
   }
 
+  /// SIGKILL: the test process may have SIGTERM ignored, and an ignored signal stays ignored in
+  /// its children.
   func stop() {
-    process.terminate()
+    kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
   }
 }

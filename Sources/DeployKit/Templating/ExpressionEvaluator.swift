@@ -154,16 +154,29 @@ struct ExpressionEvaluator {
   private func arithmetic(_ op: String, _ l: VarValue, _ r: VarValue) throws(TemplateFailure)
     -> VarValue
   {
+    /// `'x' * n` and `[…] * n` within `TemplateLimits.maxLength` (a template must not make the
+    /// controller allocate gigabytes: the fuzzer tried).
+    func repetitions(_ size: Int, _ count: Int) throws(TemplateFailure) -> Int {
+      let count = max(0, count)
+      let (total, overflow) = size.multipliedReportingOverflow(by: count)
+      guard !overflow, total <= TemplateLimits.maxLength else {
+        throw fail(
+          "repeating \(size) element(s) \(count) times exceeds the template limit of"
+            + " \(TemplateLimits.maxLength)")
+      }
+      return count
+    }
     switch (op, l, r) {
     case ("+", .string(let a), .string(let b)): return .string(a + b)
     case ("+", .list(let a), .list(let b)): return .list(a + b)
     case ("*", .string(let s), _) where Self.integer(r) != nil:
-      return .string(String(repeating: s, count: max(0, Self.integer(r)!)))
+      return .string(String(repeating: s, count: try repetitions(s.utf8.count, Self.integer(r)!)))
     case ("*", _, .string(let s)) where Self.integer(l) != nil:
-      return .string(String(repeating: s, count: max(0, Self.integer(l)!)))
+      return .string(String(repeating: s, count: try repetitions(s.utf8.count, Self.integer(l)!)))
     case ("*", .list(let items), _):
       guard let n = Self.integer(r) else { break }
-      return .list(Array([[VarValue]](repeating: items, count: max(0, n)).joined()))
+      let count = try repetitions(items.count, n)
+      return .list(Array([[VarValue]](repeating: items, count: count).joined()))
     default: break
     }
     if let a = Self.integer(l), let b = Self.integer(r) {

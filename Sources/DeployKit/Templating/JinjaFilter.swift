@@ -111,6 +111,9 @@ enum JinjaFilter {
     case "to_json": return .string(PythonFormat.json(value, indent: nil))
     case "to_nice_json":
       let indent = ExpressionEvaluator.integer(arguments.get(0, "indent") ?? .int(4)) ?? 4
+      guard (0...64).contains(indent) else {
+        throw evaluator.fail("to_nice_json: an indent of \(indent) is not 0 to 64")
+      }
       return .string(PythonFormat.json(value, indent: indent))
     case "to_nice_yaml", "to_yaml": return .string(PythonFormat.yaml(value))
     case "basename":

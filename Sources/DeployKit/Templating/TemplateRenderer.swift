@@ -1,7 +1,18 @@
+/// Bounds on what rendering one template may cost. Nested loops multiply (the fuzzer found a
+/// dozen nested `for` over two items running for minutes), and a template is read from a
+/// repository: it must not be able to hang or exhaust the controller.
+enum TemplateLimits {
+  /// Loop iterations in one rendering, all loops together.
+  static let maxIterations = 200_000
+  /// Characters of output, and of any one string or list a template builds.
+  static let maxLength = 32 << 20
+}
+
 /// Walks a parsed template, appending text to `output`.
 struct TemplateRenderer {
   let options: TemplateOptions
   private(set) var output = ""
+  private var iterations = 0
 
   init(options: TemplateOptions) {
     self.options = options
@@ -58,6 +69,15 @@ struct TemplateRenderer {
       return
     }
     for (index, item) in items.enumerated() {
+      iterations += 1
+      guard iterations <= TemplateLimits.maxIterations,
+        output.utf8.count <= TemplateLimits.maxLength
+      else {
+        throw TemplateFailure(
+          offset: loop.offset,
+          message: "rendering this template takes more than \(TemplateLimits.maxIterations) loop"
+            + " iterations or \(TemplateLimits.maxLength) characters (nested loops multiply)")
+      }
       var scope = vars
       try bind(loop, item, into: &scope)
       scope["loop"] = .map([
