@@ -7,7 +7,8 @@
 #   scripts/fuzz.sh --seconds 60 template playbook
 #
 # Seeds: Tests/Fixtures/fuzz-seeds/<target>/ (kept in git, with every input that ever crashed
-# a parser) plus the repository's own examples. Work: .build-fuzz/ (corpus, findings, logs).
+# a parser) plus the repository's own examples. Work: .build-fuzz/ (corpus, findings, logs;
+# --work DIR for another, e.g. to fuzz while a run in the default one goes on).
 # A crash, a hang (one input over 10 s) or an out-of-memory leaves the input in
 # .build-fuzz/findings/<target>/ and fails the run; `.build/debug/deploy-fuzz TARGET FILE`
 # replays it without the fuzzer.
@@ -16,18 +17,19 @@ cd "$(dirname "$0")/.."
 
 seconds=600
 jobs=2
+work="$PWD/.build-fuzz"
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
+    --work) work="$2"; shift 2 ;;
     -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
 
-work="$PWD/.build-fuzz"
 mkdir -p "$work"
 # Instrumented for libFuzzer and ASan, C code (libyaml in Yams) too; lld, because gold fails on
 # the sanitizers' objects.
