@@ -46,6 +46,7 @@ import Testing
     #expect(good?.text == "abc")
     // YAML 1.1 base-60 integers: Yams trapped on one past 64 bits.
     #expect(PythonYAML.load("n: 29989999999999999893:0\n") == nil)
+    #expect(PythonYAML.load("n: 3:04:7:03:04:7:03:03:04:7:0\n") == nil)  // 60^11 overflows
     #expect(PythonYAML.load("n: 1:30:00\n") == .object([("n", .int(5400))]))
   }
 

@@ -115,30 +115,13 @@ public enum PythonYAML {
     }
   }
 
-  /// Whether a base-60 integer (`-1_0:30:00`) fits in an Int.
-  private static func fitsInBase60(_ text: String) -> Bool {
-    var value = 0
-    let digits = text.filter { $0 != "_" }.drop { $0 == "-" || $0 == "+" }
-    for component in digits.split(separator: ":", omittingEmptySubsequences: false) {
-      guard let part = Int(component) else { return false }
-      let shifted = value.multipliedReportingOverflow(by: 60)
-      let sum = shifted.partialValue.addingReportingOverflow(part)
-      guard !shifted.overflow, !sum.overflow else { return false }
-      value = sum.partialValue
-    }
-    return true
-  }
-
   private static func scalarValue(_ scalar: Node.Scalar, node: Node) -> PythonJSON? {
     switch node.tag.rawValue {
     case Tag.Name.null.rawValue: return .null
     case Tag.Name.bool.rawValue: return node.bool.map(PythonJSON.bool)
     case Tag.Name.int.rawValue:
-      // Yams computes YAML 1.1's base-60 integers (`1:30:00`) without overflow checks, so a
-      // large one traps (found by fuzzing). One past 64 bits (which PyYAML would still read)
-      // makes the file unreadable here instead.
-      if scalar.string.contains(":"), !fitsInBase60(scalar.string) { return nil }
-      return node.int.map(PythonJSON.int)
+      // One past 64 bits (which PyYAML would still read) makes the file unreadable here.
+      return YAMLDocument.integer(node).map(PythonJSON.int)
     case Tag.Name.float.rawValue:
       guard let number = node.float, number.isFinite else { return nil }
       return .double(number)

@@ -86,13 +86,40 @@ enum YAMLDocument {
     }
   }
 
+  /// An int-tagged scalar's value, nil when it does not fit. Yams computes YAML 1.1's base-60
+  /// integers (`1:30:00`) without overflow checks, so a large one traps (found by fuzzing): those
+  /// are checked here first.
+  static func integer(_ node: Node) -> Int? {
+    if let text = node.scalar?.string, text.contains(":"), !fitsInBase60(text) { return nil }
+    return node.int
+  }
+
+  /// Whether Yams can compute a base-60 integer (`-1_0:30:00`) without overflowing: it fits in
+  /// an Int, and so does 60 to the power of its number of parts (Yams computes that too).
+  private static func fitsInBase60(_ text: String) -> Bool {
+    var value = 0
+    let digits = text.filter { $0 != "_" }.drop { $0 == "-" || $0 == "+" }
+    let components = digits.split(separator: ":", omittingEmptySubsequences: false)
+    guard components.count <= 10 else { return false }
+    for component in components {
+      guard !component.isEmpty, component.allSatisfy(\.isASCII), component.allSatisfy(\.isNumber),
+        let part = Int(component)
+      else { return false }
+      let shifted = value.multipliedReportingOverflow(by: 60)
+      let sum = shifted.partialValue.addingReportingOverflow(part)
+      guard !shifted.overflow, !sum.overflow else { return false }
+      value = sum.partialValue
+    }
+    return true
+  }
+
   private static func scalarValue(
     _ scalar: Node.Scalar, node: Node, file: String
   ) throws(DeployError) -> VarValue {
     switch node.tag.rawValue {
     case Tag.Name.null.rawValue: return .null
     case Tag.Name.bool.rawValue: return node.bool.map(VarValue.bool) ?? .string(scalar.string)
-    case Tag.Name.int.rawValue: return node.int.map(VarValue.int) ?? .string(scalar.string)
+    case Tag.Name.int.rawValue: return integer(node).map(VarValue.int) ?? .string(scalar.string)
     case Tag.Name.float.rawValue: return node.float.map(VarValue.double) ?? .string(scalar.string)
     case "!vault":
       throw .configuration(
