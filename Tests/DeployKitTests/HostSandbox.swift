@@ -132,6 +132,17 @@ extension HostSandbox {
     #expect(result.status == 0, "prepare: \(result.stderr)")
   }
 
+  /// Prepares the run folder and starts the runner detached with setsid, as a deploy does;
+  /// returns the runner's pid (it leads its process group).
+  func startDetached(_ plan: BuildPlan) throws -> Substring {
+    try prepare(plan)
+    let start = try sh(
+      BuildCommands.start(
+        runFolder: plan.runFolder, app: plan.app, runID: plan.runID, attempt: 1, method: .setsid))
+    #expect(start.status == 0, "\(start.stderr)")
+    return try #require(read(plan.runFolder + "/pid")?.split(separator: " ").first)
+  }
+
   /// Prepares the run folder and runs the runner in the foreground; returns its exit status.
   @discardableResult
   func runRunner(_ plan: BuildPlan) throws -> Int32 {

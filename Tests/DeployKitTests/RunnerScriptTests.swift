@@ -210,12 +210,7 @@ import Yams
   @Test func aSignalToTheRunnersGroupMarksTheRunInterrupted() throws {
     let steps = [BuildStep(name: "slow", command: "sleep 30"), tracing("after", "2")]
     let (plan, _) = host.plan(runID: "20261124T130607Z-000006", steps: steps)
-    try host.prepare(plan)
-    let start = try host.sh(
-      BuildCommands.start(
-        runFolder: plan.runFolder, app: plan.app, runID: plan.runID, attempt: 1, method: .setsid))
-    #expect(start.status == 0, "\(start.stderr)")
-    let pid = try #require(host.read(plan.runFolder + "/pid")?.split(separator: " ").first)
+    let pid = try host.startDetached(plan)
     defer { host.signalGroup(pid, SIGKILL) }
     #expect(eventually(within: 5) { host.exists(plan.runFolder + "/steps/1.start") })
     // setsid made the runner a process group leader: the group is the runner and its step.
@@ -244,12 +239,7 @@ import Yams
       tracing("after", "2"),
     ]
     let (plan, _) = host.plan(runID: "20261124T130607Z-000009", steps: steps, timeout: timeout)
-    try host.prepare(plan)
-    let start = try host.sh(
-      BuildCommands.start(
-        runFolder: plan.runFolder, app: plan.app, runID: plan.runID, attempt: 1, method: .setsid))
-    #expect(start.status == 0, "\(start.stderr)")
-    let runner = try #require(host.read(plan.runFolder + "/pid")?.split(separator: " ").first)
+    let runner = try host.startDetached(plan)
     #expect(eventually(within: 5) { host.read(marker)?.hasSuffix("\n") == true })
     let step = try #require(Int32(host.read(marker)!.trimmingCharacters(in: .newlines)))
     defer { kill(-getpgid(step), SIGKILL) }

@@ -294,13 +294,7 @@ extension Integration.ActivationTests {
   /// goes back to the build that was served, and `status` flags a link to a missing build.
   @Test func pruningAndRollbackFollowWhatWasServed() throws {
     let app = try GitAppFixture(
-      steps: Self.steps,
-      appExtra: """
-            activate:
-              strategy: symlink
-              restart: {command: "true"}
-            keep: 1
-        """)
+      steps: Self.steps, appExtra: GitAppFixture.symlinkActivation(keep: 1))
     defer { app.remove() }
     try app.tag("v3")
     func current() -> String? {

@@ -151,11 +151,7 @@ extension Integration.FaultMatrixTests {
                 - name: build
                   run: ./build.sh && if [ "$DEPLOY_VERSION" = v2 ]; then head -c 8000000 /dev/zero > "$DEPLOY_BUILD_DIR/big"; fi
         """,
-      appExtra: """
-            activate:
-              strategy: symlink
-              restart: {command: "true"}
-        """)
+      appExtra: GitAppFixture.symlinkActivation())
     defer { app.remove() }
     let disk = try SmallDisk(at: app.root(1), size: "4m")
     defer { disk.unmount() }
@@ -230,11 +226,7 @@ func processRuns(_ pid: Int32) -> Bool {
 }
 
 extension Integration.FaultMatrixTests {
-  static let linkedApp = """
-        activate:
-          strategy: symlink
-          restart: {command: "true"}
-    """
+  static let linkedApp = GitAppFixture.symlinkActivation()
 
   /// Kills every SSH session host `index`'s sshd serves (its listener lives on).
   static func killSessions(_ index: Int) throws {
@@ -311,7 +303,7 @@ extension Integration.FaultMatrixTests {
   /// --allow-partial the eight others are deployed and the ninth is still refused.
   @Test func aChangedHostKeyOnOneHostOfNineIsRefused() throws {
     let app = try GitAppFixture(
-      steps: "      steps:\n        - run: ./build.sh", testHosts: min(9, TestHosts.count - 1))
+      steps: GitAppFixture.buildScript, testHosts: min(9, TestHosts.count - 1))
     defer { app.remove() }
     let changed = 5
     let port = TestHosts.port(changed)
@@ -358,11 +350,7 @@ extension Integration.FaultMatrixTests {
     defer { try? FileManager.default.removeItem(atPath: marker) }
     let app = try GitAppFixture(
       steps: FaultMatrix.slowSteps,
-      appExtra: """
-            activate:
-              strategy: symlink
-              restart: {command: "touch \(marker); sleep 2"}
-        """)
+      appExtra: GitAppFixture.symlinkActivation(restart: "touch \(marker); sleep 2"))
     defer { app.remove() }
     let lock = app.root(1) + "/.deploy/lock/owner.json"
     let deploy = try app.start(["demo-app", "test", "v1"])

@@ -14,13 +14,8 @@ extension Integration {
 
     @Test func backToBackDeploysHaveNoFalseLossAndNoSplitStage() throws {
       let app = try GitAppFixture(
-        steps: "      steps:\n        - run: ./build.sh",
-        appExtra: """
-              activate:
-                strategy: symlink
-                restart: {command: "true"}
-              keep: 2
-          """, testHosts: Self.stageSize)
+        steps: GitAppFixture.buildScript, appExtra: GitAppFixture.symlinkActivation(keep: 2),
+        testHosts: Self.stageSize)
       defer { app.remove() }
       for round in 1...Self.deploys {
         let version = round % 2 == 0 ? "v2" : "v1"
@@ -38,7 +33,7 @@ extension Integration {
     /// stays whole (`integrity_check`), no entry is half-written, and a last complete run
     /// indexes every host journal entry.
     @Test func aLedgerWriterKilledAgainAndAgainLosesNothing() throws {
-      let app = try GitAppFixture(steps: "      steps:\n        - run: ./build.sh")
+      let app = try GitAppFixture(steps: GitAppFixture.buildScript)
       defer { app.remove() }
       for version in ["v1", "v2", "v1"] {
         #expect(try app.deploy(["demo-app", "test", version]).status == 0)

@@ -74,6 +74,15 @@ struct GitAppFixture {
     """.write(toFile: projectFile, atomically: true, encoding: .utf8)
   }
 
+  /// `build:`'s content for one step that runs the repository's `build.sh`.
+  static let buildScript = "      steps:\n        - run: ./build.sh"
+
+  /// `appExtra` for the symlink strategy with a restart command, and `keep:` if given.
+  static func symlinkActivation(restart: String = "true", keep: Int? = nil) -> String {
+    "    activate:\n      strategy: symlink\n      restart: {command: \(String(reflecting: restart))}"
+      + (keep.map { "\n    keep: \($0)" } ?? "")
+  }
+
   /// Commits a new `build.sh` that writes `version` into the build, tagged `version`.
   func tag(_ version: String) throws {
     try sh(

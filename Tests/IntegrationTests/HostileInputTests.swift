@@ -32,7 +32,7 @@ extension Integration {
     /// Versions and refs are refused before anything runs; lock messages are kept as words and
     /// shown with their control characters made visible.
     @Test func versionsAndLockMessagesRunNothing() throws {
-      let app = try GitAppFixture(steps: "      steps:\n        - run: ./build.sh")
+      let app = try GitAppFixture(steps: GitAppFixture.buildScript)
       defer { app.remove() }
       let marker = app.directory + "/PWNED"
       for hostile in Hostile.strings(marker: marker) {
@@ -59,15 +59,10 @@ extension Integration {
       let evil = "x$(touch \(marker))y"
       let folder = "demo $(touch \(marker)) `touch \(marker)` it's ; x"
       let app = try GitAppFixture(
-        steps: "      steps:\n        - run: ./build.sh",
+        steps: GitAppFixture.buildScript,
         // One folder name: a marker named without a folder, made wherever a shell would run.
         buildName: "'my build $(touch \((marker as NSString).lastPathComponent)) `id`'",
-        appExtra: """
-              activate:
-                strategy: symlink
-                restart: {command: "true"}
-              keep: 1
-          """,
+        appExtra: GitAppFixture.symlinkActivation(keep: 1),
         hostVars: { _ in "evil='\(evil)'" },
         appFolder: "{{ evil }}/" + folder, renderedAppFolder: evil + "/" + folder)
       defer { app.remove() }

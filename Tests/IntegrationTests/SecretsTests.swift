@@ -14,12 +14,7 @@ extension Integration {
       let token = "tok-" + UUID().uuidString
       let extra = "xv-" + UUID().uuidString
       let app = try GitAppFixture(
-        steps: "      steps:\n        - run: ./build.sh",
-        appExtra: """
-              activate:
-                strategy: symlink
-                restart: {command: "true"}
-          """,
+        steps: GitAppFixture.buildScript, appExtra: GitAppFixture.symlinkActivation(),
         hostVars: { _ in "ansible_ssh_private_key_file=" + TestHosts.key("id_ed25519_enc") })
       defer { app.remove() }
       let outputs = app.directory + "/github_output"
