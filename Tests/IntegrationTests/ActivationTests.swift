@@ -370,7 +370,10 @@ extension Integration.ActivationTests {
         String(try #require(built.stdout.firstMatch(of: /\d{8}T\d{6}Z-[0-9a-f]{6}/)?.output)))
       _ = try stage.app.deploy(["logs", "demo-app", "test", runs.last!, "-l", "host01", "--follow"])
     }
-    // The same second for both.
+    // The same second for both (often so already). The API will pick the first by name; the
+    // other is the one activated. (Run ids begin with their start second, so two runs started
+    // in one second sort by their random part.)
+    runs.sort()
     let first = try #require(stage.buildTime(1, run: runs[0]))
     let info = stage.app.buildFolder(1) + "/\(runs[1])/build_info.yml"
     let text = try #require(stage.app.read(info))
