@@ -24,9 +24,13 @@ public struct RunRecord: Sendable, Hashable {
   public var endedAt: Int?
   public var failedStep: Int?
   public var exitCode: Int?
-  /// Set when the step failed on a full disk (`disk-full`): the runner removed the partial
+  /// Why the failed step failed, when the runner knows: on a full disk it removed the partial
   /// build.
-  public var failureCause: String?
+  public var failureCause: FailureCause?
+
+  public enum FailureCause: String, Sendable, Hashable {
+    case diskFull = "disk-full"
+  }
   public var runnerAlive: Bool
   /// What the controller wrote at the start (`run.json`).
   public var metadata: RunMetadata
@@ -88,7 +92,7 @@ public struct RunRecord: Sendable, Hashable {
           if state != .running, fields.count > 1 { current!.endedAt = Int(fields[1]) }
           if fields.count > 2 { current!.failedStep = Int(fields[2]).flatMap { $0 > 0 ? $0 : nil } }
           if fields.count > 3 { current!.exitCode = Int(fields[3]) }
-          if fields.count > 4 { current!.failureCause = fields[4] }
+          if fields.count > 4 { current!.failureCause = FailureCause(rawValue: fields[4]) }
         } else {
           // No state yet: the runner was started but had not written it.
           current!.state = .running
@@ -140,11 +144,6 @@ public struct BuildFolderListing: Sendable, Hashable {
   public var currentLink: String?
   /// The activation log's folders, oldest first (`HostLayout.activations`).
   public var activations: [String] = []
-
-  /// The build the `current` link names, when it names one that exists.
-  public var linkedBuild: Build? {
-    currentLink.flatMap { link in builds.first { $0.folder == link } }
-  }
 
   /// Builds that were served before `served`, most recently served first, each once: where a
   /// rollback goes. Only builds still on the host and never rolled back from.

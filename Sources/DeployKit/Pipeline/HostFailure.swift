@@ -99,7 +99,7 @@ public enum HostFailure: Error, Sendable {
         let step = run.failedStep.flatMap { index in run.steps.first { $0.index == index } }
         let name = step.map { " '\($0.name)'" } ?? ""
         let cause =
-          run.failureCause == "disk-full"
+          run.failureCause == .diskFull
           ? " on a full disk (ENOSPC: no space left on device; the partial build was removed to"
             + " give the space back)" : ""
         return

@@ -62,15 +62,15 @@ struct StageSession: Sendable {
     let deadline = MonotonicClock.now + wait
     var announced = Set<String>()
     while true {
-      if let failure = lock(gate, owner: owner, until: deadline, announced: &announced, events) {
+      let firstWait = announced.insert(gate.host.name).inserted
+      if let failure = lock(gate, owner: owner, until: deadline, announce: firstWait, events) {
         gate.result.failure = failure
         refuse(reachable, blockedBy: gate)
         return []
       }
       let rest = Array(reachable.dropFirst())
       _ = ParallelHosts.map(rest, forks: forks) { work in
-        var quiet = Set<String>()
-        if let failure = lock(work, owner: owner, until: 0, announced: &quiet, events) {
+        if let failure = lock(work, owner: owner, until: 0, announce: false, events) {
           work.result.failure = failure
         }
       }
@@ -91,16 +91,17 @@ struct StageSession: Sendable {
     }
   }
 
-  /// Takes one host's lock, waiting until `deadline`; the failure, or nil once it is taken.
+  /// Takes one host's lock, waiting until `deadline` (saying so once if `announce`); the
+  /// failure, or nil once it is taken.
   private func lock(
-    _ work: StageHost, owner: LockOwner, until deadline: Double, announced: inout Set<String>,
+    _ work: StageHost, owner: LockOwner, until deadline: Double, announce: Bool,
     _ events: any DeployEventSink
   ) -> HostFailure? {
     do throws(HostFailure) {
       try StageLock.acquire(
         host: work.host, connection: work.connection!, owner: owner,
         wait: max(0, deadline - MonotonicClock.now), heldLocks: heldLocks, events: events,
-        announce: announced.insert(work.host.name).inserted)
+        announce: announce)
       work.lockToken = owner.token
       return nil
     } catch {

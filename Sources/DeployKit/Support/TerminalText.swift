@@ -5,8 +5,9 @@
 /// newlines, tabs and the colour codes (SGR: `ESC [ digits m`) that change nothing but colour.
 public enum TerminalText {
   public static func sanitize(_ text: String) -> String {
+    // Every line printed comes through here: most have nothing to change, and cost no copy.
+    guard text.unicodeScalars.contains(where: isControl) else { return text }
     let scalars = Array(text.unicodeScalars)
-    guard scalars.contains(where: isControl) else { return text }
     var out = String.UnicodeScalarView()
     var index = 0
     while index < scalars.count {
