@@ -14,6 +14,8 @@ final class InterruptHandler: @unchecked Sendable {
   private let queue = DispatchQueue(label: "deploy.interrupts")
   private let lock = NSLock()
   private var armed = true
+  /// Set by `disarm`: a signal after it is no longer handled here.
+  private var disarmed = false
 
   init(cleanup: @escaping @Sendable () -> Void) {
     for signo in [SIGINT, SIGTERM] {
@@ -37,9 +39,17 @@ final class InterruptHandler: @unchecked Sendable {
     return was
   }
 
-  /// The work is done; signals get their default meaning back.
+  /// The work is done; signals get their default meaning back. If a signal came first, its
+  /// cleanup is running and will end the process with 128 + the signal: the work, which may
+  /// have ended early because of it, must not end the process first with its own status.
   func disarm() {
-    guard take() else { return }
+    lock.lock()
+    let (wasArmed, handling) = (armed, !armed && !disarmed)
+    armed = false
+    disarmed = true
+    lock.unlock()
+    if handling { while true { Thread.sleep(forTimeInterval: 1) } }
+    guard wasArmed else { return }
     for source in sources { source.cancel() }
     signal(SIGINT, SIG_DFL)
     signal(SIGTERM, SIG_DFL)

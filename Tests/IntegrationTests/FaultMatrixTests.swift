@@ -384,7 +384,12 @@ extension Integration.FaultMatrixTests {
     let unlock = try app.deploy(["unlock", "demo-app", "test", "--force"])
     #expect(unlock.status == 0, "\(unlock.stdout)\(unlock.stderr)")
     let again: (status: Int32, stdout: String, stderr: String)
-    if phase == "building" {
+    // A kill "just after locking" can land after the runner started: then, too, the build
+    // goes on without its controller.
+    let runs = app.root(1) + "/.deploy/runs"
+    let runnerStarted = ((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? [])
+      .contains { app.exists(runs + "/\($0)/pid") }
+    if phase == "building" || (phase == "locked" && runnerStarted) {
       // The build went on without its controller: as the message says, wait for it and
       // activate it.
       let run = String(
