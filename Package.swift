@@ -21,10 +21,13 @@ let package = Package(
       pkgConfig: "libssh2",
       providers: [.apt(["libssh2-1-dev", "libssl-dev"])]
     ),
+    // Host shell quoted by construction: the only module that can splice text into a script.
+    .target(name: "HostShell"),
     .target(
       name: "DeployKit",
       dependencies: [
         "CLibSSH2",
+        "HostShell",
         .product(name: "Yams", package: "Yams"),
         .product(name: "GRDB", package: "GRDB.swift"),
       ]
@@ -33,14 +36,15 @@ let package = Package(
       name: "deploy",
       dependencies: [
         "DeployKit",
+        "HostShell",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Hummingbird", package: "hummingbird"),
       ]
     ),
     // libFuzzer's entry point over every parser of untrusted input (scripts/fuzz.sh); a plain
     // build makes it a replayer of corpus files.
-    .executableTarget(name: "deploy-fuzz", dependencies: ["DeployKit"]),
-    .testTarget(name: "DeployKitTests", dependencies: ["DeployKit"]),
-    .testTarget(name: "IntegrationTests", dependencies: ["DeployKit"]),
+    .executableTarget(name: "deploy-fuzz", dependencies: ["DeployKit", "HostShell"]),
+    .testTarget(name: "DeployKitTests", dependencies: ["DeployKit", "HostShell"]),
+    .testTarget(name: "IntegrationTests", dependencies: ["DeployKit", "HostShell"]),
   ]
 )

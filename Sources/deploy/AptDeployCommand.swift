@@ -1,5 +1,6 @@
 import DeployKit
 import Foundation
+import HostShell
 
 /// `deploy APP [STAGE] [VERSION]` for an apt app: runs the deployment with the same renderers,
 /// interrupt handling and ledger as git apps.

@@ -1,5 +1,6 @@
 import DeployKit
 import Foundation
+import HostShell
 
 /// Turns the events of a `deploy exec` run into output. People and programs get two renderers of
 /// the same events, so the two can never disagree about what happened.

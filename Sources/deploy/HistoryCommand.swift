@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeployKit
+import HostShell
 
 struct HistoryCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

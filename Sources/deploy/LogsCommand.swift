@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeployKit
+import HostShell
 
 struct LogsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

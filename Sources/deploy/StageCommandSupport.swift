@@ -1,4 +1,5 @@
 import DeployKit
+import HostShell
 
 /// What the commands that look at an app's stage (logs, builds, lock, unlock) share: the
 /// project, the stage's hosts, and a connection to each.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DeployKit
 import Foundation
+import HostShell
 
 struct StatusCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

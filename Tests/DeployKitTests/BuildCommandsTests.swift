@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import DeployKit
+import HostShell
 
 /// Runs the scripts around a build (preflight, start, listings, logs) with /bin/sh in a temporary
 /// app folder, against real runners and real processes.

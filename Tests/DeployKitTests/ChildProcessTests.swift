@@ -1,5 +1,6 @@
 import DeployKit
 import Testing
+import HostShell
 
 @Suite struct ChildProcessTests {
   @Test func keepsStreamsApartAndInOrder() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import DeployKit
+import HostShell
 
 /// Runs the lock scripts with /bin/sh against a temporary app folder and checks the lock folder
 /// they leave behind.

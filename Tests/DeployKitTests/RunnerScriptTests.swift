@@ -3,6 +3,7 @@ import Testing
 import Yams
 
 @testable import DeployKit
+import HostShell
 
 /// Runs the rendered build runner with /bin/sh in a temporary app folder (in the foreground, not
 /// detached) and checks what it leaves: the run folder, ECHR-OD's build folder, the journal.

@@ -1,5 +1,6 @@
 import DeployKit
 import Testing
+import HostShell
 
 @Suite struct ShellQuoteTests {
   /// Round-trips each value through a real `sh`: what the shell sees must be exactly the value.

@@ -1,6 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
+import HostShell
 
 @Suite("Workflow loader")
 struct WorkflowLoaderTests {

@@ -1,6 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
+import HostShell
 
 #if canImport(Glibc)
   import Glibc

@@ -1,6 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
+import HostShell
 
 extension Integration {
   /// Every test here runs against real sshd daemons, on both transports. The suite is serialized

@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// Fetching an ECHR-OD workflow folder from a host in one round trip. The workflow files live
 /// in the app's repository as checked out on the host, at the ref being deployed, so they are

@@ -1,3 +1,5 @@
+import HostShell
+
 /// Remote commands for activation: restarting the app, checking it is up, switching a
 /// `current` link, putting a build in place by hand, pruning old builds. Pure text.
 public enum ActivationCommands {

@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// Remote commands for `apt` apps. Each runs apt as root, through `sudo -n` when the login user
 /// is not root (never prompting: a password prompt would hang an unattended run).

@@ -1,3 +1,5 @@
+import HostShell
+
 /// How a build runner is detached from the SSH connection that starts it.
 public enum DetachMethod: String, Sendable, CaseIterable {
   /// tmux when the host has it (as ECHR-OD did: an operator can attach and watch), else setsid.

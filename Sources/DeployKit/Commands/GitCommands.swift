@@ -1,3 +1,5 @@
+import HostShell
+
 /// Remote shell commands for `git` apps, built as text and never run here: the caller sends them
 /// over SSH. Pure functions, so what runs on a host can be read and tested in one place.
 public enum GitCommands {

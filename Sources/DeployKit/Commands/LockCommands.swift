@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// Who holds (or wants) an app's deploy lock on a host. Written into the lock as one JSON line so
 /// that a second deploy, from any machine, can name the holder.

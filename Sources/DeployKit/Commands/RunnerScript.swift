@@ -1,3 +1,5 @@
+import HostShell
+
 /// The POSIX sh script that runs one build attempt on the host, detached from any SSH
 /// connection. It is the only thing that runs for hours, so it keeps everything a later
 /// controller needs in its run folder: `pid` (with start time and boot id, to tell it is alive),

@@ -1,3 +1,5 @@
+import HostShell
+
 /// How one host's part of a run ended.
 public enum HostOutcome: Sendable {
   /// The command ran and succeeded.

@@ -1,3 +1,5 @@
+import HostShell
+
 /// `deploy exec`: one command on many hosts in parallel.
 public struct RemoteExec: Sendable {
   public var command: RemoteCommand

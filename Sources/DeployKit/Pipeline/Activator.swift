@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// The second half of the ECHR-OD release flow on one host: swap the finished build in, restart
 /// the app, prove the new build is served and healthy, and put the previous build back when it

@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// What to deploy for an `apt` app.
 public struct AptDeployRequest: Sendable {

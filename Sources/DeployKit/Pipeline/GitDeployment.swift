@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// What to deploy for a `git` app.
 public struct GitDeployRequest: Sendable {

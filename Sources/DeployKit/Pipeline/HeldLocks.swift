@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// The deploy locks this process holds, so that an interrupt (SIGINT, SIGTERM) can release them
 /// before exiting: a run that took a lock is the one that must give it back.
@@ -77,13 +78,5 @@ public final class HeldLocks: @unchecked Sendable {
     entries = [:]
     lock.unlock()
     return released.compactMap { $0 }
-  }
-}
-
-/// Scripts sent to hosts are POSIX sh; the login shell that sshd runs them with may not be
-/// (fish, csh), so each is handed to `sh` explicitly.
-public enum HostScript {
-  public static func sh(_ script: String) -> String {
-    "sh -c " + ShellQuote.word(script)
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// Why one host's part of a deployment did not succeed. Each case has its own message and maps
 /// to one of `deploy`'s exit statuses.

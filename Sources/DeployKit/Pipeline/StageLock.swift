@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// Taking and giving back the deploy lock on one host, for every kind of deployment: waits up
 /// to `wait` seconds for someone else's lock (saying once whose), then fails naming the holder.

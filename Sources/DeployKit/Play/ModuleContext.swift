@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// Where a task's commands run: a host over SSH, or the controller itself for
 /// `delegate_to: localhost`.
@@ -27,7 +28,8 @@ public struct LocalRunner: CommandRunner {
     var stderr: [UInt8] = []
     do {
       let exit = try ChildProcess.run(
-        ["/bin/sh", "-c", command.command], stdin: command.stdin, timeout: command.timeout
+        ["/bin/sh", "-c", command.wireCommand.text], stdin: command.stdin,
+        timeout: command.timeout.map { $0 + RemoteCommand.killGrace + 10 }
       ) { stream, bytes in
         if stream == .stdout { stdout += bytes } else { stderr += bytes }
       }
@@ -140,26 +142,21 @@ public struct ModuleContext: Sendable {
   /// Runs a POSIX shell script on the host (as `becomeUser` if set), with the task's
   /// environment. Connection problems propagate as `SSHError` (the host is unreachable);
   /// the script's own exit status is the caller's to judge.
-  public func shell(_ script: String, stdin: [UInt8] = [], timeout: Double? = nil)
+  public func shell(_ script: ShellScript, stdin: [UInt8] = [], timeout: Double? = nil)
     throws(SSHError) -> CapturedOutput
   {
-    var body = script
-    if !environment.isEmpty {
-      let exports = environment.sorted { $0.key < $1.key }.map {
-        "export \($0.key)=\(ShellQuote.word($0.value))"
-      }
-      body = exports.joined(separator: "\n") + "\n" + script
+    // Names were checked when the task was planned (`TaskExecution`); one that is not a
+    // variable name could only have come in around that check and is not exported.
+    let exports = environment.sorted { $0.key < $1.key }.compactMap { variable -> ShellScript? in
+      ShellVariableName(variable.key).map { "export \($0)=\(variable.value)\n" }
     }
-    var command = "/bin/sh -c \(ShellQuote.word(body))"
-    if let becomeUser, becomeUser != remoteUser {
-      // -n: never prompt (there is nobody to answer); -H: the target user's HOME.
-      command = "sudo -n -H -u \(ShellQuote.word(becomeUser)) -- " + command
-    }
-    return try runner.capture(RemoteCommand(command, stdin: stdin, timeout: timeout))
+    let user = becomeUser == remoteUser ? nil : becomeUser
+    return try runner.capture(
+      RemoteCommand(exports.joined(separator: "") + script, stdin: stdin, timeout: timeout, user: user))
   }
 
   /// Like `shell`, but a non-zero exit fails the task with the script's error output.
-  public func succeed(_ script: String, stdin: [UInt8] = [], what: String, timeout: Double? = nil)
+  public func succeed(_ script: ShellScript, stdin: [UInt8] = [], what: String, timeout: Double? = nil)
     throws -> CapturedOutput
   {
     let output = try shell(script, stdin: stdin, timeout: timeout)

@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// One task on one host: its variables, `when`, the loop, the module call(s), then
 /// `changed_when`/`failed_when`, `register`, `notify`, `ignore_errors` and the tally.
@@ -348,7 +349,13 @@ struct TaskExecution {
       guard case .map(let map) = try PlayTemplating.value(value, vars: vars) else {
         throw .configuration(value.location, "'environment' must be a mapping")
       }
-      for (key, item) in map { environment[key] = item.displayText }
+      for (key, item) in map {
+        guard ShellVariableName(key) != nil else {
+          throw .configuration(
+            value.location, "'environment' key '\(key)' is not a shell variable name")
+        }
+        environment[key] = item.displayText
+      }
     }
     let runner: any CommandRunner
     if delegated {

@@ -1,3 +1,5 @@
+import HostShell
+
 /// Every keyword OpenSSH 9.2 (as Debian builds it) accepts in a client config, with the argument
 /// shape it checks. deploy uses a dozen of them; the rest are still validated the way `ssh` does,
 /// so a config that `ssh` refuses is refused here too instead of half-working in one transport.

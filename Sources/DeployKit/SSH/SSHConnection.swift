@@ -1,45 +1,4 @@
-/// Which of a command's output streams a chunk came from.
-public enum StandardStream: Sendable, Hashable {
-  case stdout
-  case stderr
-}
-
-/// A command to run on a host through its login shell.
-public struct RemoteCommand: Sendable {
-  /// A POSIX shell command line. Build it with `ShellQuote`; never paste user values into it.
-  public var command: String
-  /// Bytes written to the command's standard input, then end-of-file.
-  public var stdin: [UInt8]
-  /// Stop the command after this many seconds and report it as timed out.
-  public var timeout: Double?
-
-  public init(_ command: String, stdin: [UInt8] = [], timeout: Double? = nil) {
-    self.command = command
-    self.stdin = stdin
-    self.timeout = timeout
-  }
-}
-
-/// How a remote command ended.
-public struct CommandResult: Sendable, Hashable {
-  /// The exit status (meaningless when `signal` is set or `timedOut` is true).
-  public var exitStatus: Int32
-  /// The signal that killed the command (`TERM`, `KILL`, …), if one did.
-  public var signal: String?
-  /// The command ran past its timeout and was stopped.
-  public var timedOut: Bool
-  /// Wall-clock seconds from start to end.
-  public var duration: Double
-
-  public init(exitStatus: Int32, signal: String? = nil, timedOut: Bool = false, duration: Double) {
-    self.exitStatus = exitStatus
-    self.signal = signal
-    self.timedOut = timedOut
-    self.duration = duration
-  }
-
-  public var succeeded: Bool { exitStatus == 0 && signal == nil && !timedOut }
-}
+import HostShell
 
 /// One open connection to one host. A connection is used from one thread at a time; each
 /// command gets its own channel on the same connection.
@@ -107,16 +66,6 @@ extension SSHConnection {
       + " && mv -f \(ShellQuote.word(tmp)) \(ShellQuote.word(path))"
     return try run(RemoteCommand(command, stdin: content)) { _, _ in }
   }
-}
-
-/// A finished command with its whole output.
-public struct CapturedOutput: Sendable {
-  public var result: CommandResult
-  public var stdout: [UInt8]
-  public var stderr: [UInt8]
-
-  public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
-  public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 }
 
 /// Opens connections of one kind.

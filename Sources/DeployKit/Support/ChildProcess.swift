@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 #if canImport(Glibc)
   import Glibc

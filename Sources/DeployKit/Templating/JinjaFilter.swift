@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// The filters templates may use: Jinja2's common ones and Ansible's. The set is closed so
 /// that an unknown (say misspelt) filter fails at parse time, before any host is touched.

@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// `apt`: Debian packages. Reads what is installed (dpkg-query) and what apt would install
 /// (`apt-cache policy`) in one round trip, then runs `apt-get` only for the packages that need

@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// `authorized_key`: SSH public keys in a user's `authorized_keys`. Keys are matched as Ansible
 /// matches them, by type and key data (not by comment or options): a key present with other

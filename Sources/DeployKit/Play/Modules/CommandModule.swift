@@ -1,3 +1,5 @@
+import HostShell
+
 /// `command` and `shell`: run something on the host. Always a change when they run (Ansible's
 /// rule), unless `creates`/`removes` say the work is already done. In check mode they report
 /// that they would run instead of silently skipping, so the preview is honest.

@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// `file`: makes a path be a file, a directory, a symbolic link, absent, or touched, with the
 /// owner, group and mode asked for. Like Ansible it never creates file content: `state: file`

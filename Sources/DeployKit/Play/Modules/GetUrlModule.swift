@@ -1,3 +1,5 @@
+import HostShell
+
 /// `get_url`: downloads a URL to a file on the host, with whatever the host has (curl, wget,
 /// or python3, which minimal Debian hosts do have). A destination that exists is kept as it is
 /// unless `force` or a `checksum` it does not match says otherwise; a download that turns out

@@ -1,3 +1,5 @@
+import HostShell
+
 /// `git`: a checkout of a repository at a version (branch, tag, commit, or the remote's HEAD)
 /// on the host. Clones when the folder is missing; otherwise fetches and checks out the
 /// version. Changed when HEAD moves (or `force` discards local changes); `before`/`after` are

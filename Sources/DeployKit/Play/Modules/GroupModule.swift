@@ -1,3 +1,5 @@
+import HostShell
+
 /// `group`: a local group, read with `getent group` and changed with groupadd/groupmod/groupdel.
 enum GroupModule: PlayModule {
   static let name = "group"

@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// Reading and writing one file on a host, shared by the file modules (`copy`, `template`,
 /// `file`, `lineinfile`, `blockinfile`, `stat`). Reading gathers everything a module needs in

@@ -1,3 +1,5 @@
+import HostShell
+
 /// `service`: starts, stops, restarts or reloads a service and sets whether it starts at boot.
 /// With systemd as PID 1 it uses systemctl; otherwise (containers, chroots, sysvinit) the
 /// `service` command and `update-rc.d`, the way Debian manages init scripts without systemd.

@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// `stat`: facts about a path, registered as `stat` (`stat.exists`, `stat.isdir`, `stat.mode`…)
 /// with Ansible's names. It only reads, so it runs in check mode too and never reports a change.

@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 /// `unarchive`: unpacks a tar (plain, gz, bz2, xz) or zip archive into a folder on the host.
 /// The archive is on the controller (sent over the connection) or, with `remote_src`, already

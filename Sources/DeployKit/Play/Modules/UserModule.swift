@@ -1,3 +1,5 @@
+import HostShell
+
 /// `user`: a local account. One round trip reads the account (getent passwd, its groups, its
 /// shadow password) and the groups the task names; then one useradd/usermod/userdel runs only
 /// with the options whose value differs.

@@ -1,3 +1,5 @@
+import HostShell
+
 /// `wait_for`: waits on the host until a TCP port opens or closes, or a file appears (with a
 /// line matching `search_regex`) or disappears. The polling loop runs on the host in one shell
 /// script (bash's /dev/tcp, present even on minimal Debian), so waiting costs one round trip.

@@ -1,5 +1,6 @@
 import CLibSSH2
 import Foundation
+import HostShell
 
 #if canImport(Glibc)
   import Glibc
@@ -33,7 +34,7 @@ final class LibSSH2Connection: SSHConnection, @unchecked Sendable {
         session.raw, "session", 7, UInt32(2 * 1024 * 1024), UInt32(32768), nil, 0)
     }
     defer { libssh2_channel_free(channel) }
-    let wire = command.wireCommand
+    let wire = command.wireCommand.text
     try retryCode(until: deadline) {
       libssh2_channel_process_startup(channel, "exec", 4, wire, UInt32(wire.utf8.count))
     }

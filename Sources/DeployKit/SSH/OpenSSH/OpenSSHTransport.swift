@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 
 #if canImport(Glibc)
   import Glibc
@@ -111,8 +112,8 @@ final class OpenSSHConnection: SSHConnection, @unchecked Sendable {
     let started = MonotonicClock.now
     // The outer shell outlives the command, so a command killed by a signal ends the session
     // with status 128+N instead of an exit-signal, which the OpenSSH client does not pass on.
-    let remote = "\"${SHELL:-/bin/sh}\" -c \(ShellQuote.word(command.wireCommand)); exit $?"
-    let args = baseArguments + ["-o", "ControlMaster=no", "-T", target.hostname, "--", remote]
+    let remote: ShellScript = "\"${SHELL:-/bin/sh}\" -c \(command.wireCommand.text); exit $?"
+    let args = baseArguments + ["-o", "ControlMaster=no", "-T", target.hostname, "--", remote.text]
     var stderrTail: [UInt8] = []
     let exit: ChildProcess.Exit
     do {
