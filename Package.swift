@@ -44,6 +44,7 @@ let package = Package(
     // libFuzzer's entry point over every parser of untrusted input (scripts/fuzz.sh); a plain
     // build makes it a replayer of corpus files.
     .executableTarget(name: "deploy-fuzz", dependencies: ["DeployKit", "HostShell"]),
+    .testTarget(name: "HostShellTests", dependencies: ["HostShell"]),
     .testTarget(name: "DeployKitTests", dependencies: ["DeployKit", "HostShell"]),
     .testTarget(name: "IntegrationTests", dependencies: ["DeployKit", "HostShell"]),
   ]

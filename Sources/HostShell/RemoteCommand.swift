@@ -40,6 +40,13 @@ public struct RemoteCommand: Sendable {
     self.timeout = timeout
   }
 
+  /// For scripts whose commands need root whoever logs in: sets `$S` to nothing when the
+  /// script already runs as root and to `sudo -n` otherwise (never prompting: a password
+  /// prompt would hang an unattended run), to be used as `$S apt-get …`. A host reached as
+  /// root need not have sudo at all, which `user: "root"` would require.
+  public static let rootOrSudo: ShellScript =
+    #"if [ "$(id -u)" = 0 ]; then S=; else S="sudo -n"; fi"#
+
   /// Seconds between TERM and KILL for a command that ignores TERM.
   public static let killGrace: Double = 5
 
@@ -91,6 +98,12 @@ public struct CapturedOutput: Sendable {
   public var result: CommandResult
   public var stdout: [UInt8]
   public var stderr: [UInt8]
+
+  public init(result: CommandResult, stdout: [UInt8], stderr: [UInt8]) {
+    self.result = result
+    self.stdout = stdout
+    self.stderr = stderr
+  }
 
   public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
   public var stderrText: String { String(decoding: stderr, as: UTF8.self) }

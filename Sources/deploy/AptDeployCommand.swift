@@ -93,10 +93,9 @@ func promotionCheck(
     let seen = ParallelHosts.map(plan.hosts, forks: forks) { host -> Bool in
       guard let connection = try? transport.connect(host.target) else { return false }
       defer { connection.close() }
-      let journal = ShellQuote.word(host.layout.journal)
       guard
         let text = try? connection.capture(
-          RemoteCommand(HostScript.sh("[ ! -f \(journal) ] || cat \(journal)"), timeout: 60)
+          RemoteCommand(JournalCommands.read(host.layout), timeout: 60)
         ).stdoutText
       else { return false }
       return Journal.parse(text).entries.contains {

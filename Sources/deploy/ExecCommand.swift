@@ -42,8 +42,11 @@ struct ExecCommand: ParsableCommand {
       renderer.warnings(for: targets)
       // A single word is run as given; several are joined as the shell would see them typed.
       let line = command.count == 1 ? command[0] : command.joined(separator: " ")
+      // The operator's own line, for their login shell, as `ssh host LINE` would run it.
       let exec = RemoteExec(
-        command: RemoteCommand(line, timeout: timeout), forks: connection.forks)
+        command: RemoteCommand(
+          ShellScript(authored: line), timeout: timeout, interpreter: .loginShell),
+        forks: connection.forks)
       let started = MonotonicClock.now
       let results = exec.run(on: targets, events: renderer)
       renderer.summary(results, duration: MonotonicClock.now - started)

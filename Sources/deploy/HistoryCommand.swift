@@ -68,9 +68,8 @@ struct HistoryCommand: ParsableCommand {
       do throws(SSHError) {
         let connection = try transport.connect(host.target)
         defer { connection.close() }
-        let journal = ShellQuote.word(host.layout.journal)
         let output = try connection.capture(
-          RemoteCommand(HostScript.sh("[ ! -f \(journal) ] || cat \(journal)"), timeout: 120))
+          RemoteCommand(JournalCommands.read(host.layout), timeout: 120))
         return .success(output.stdoutText)
       } catch {
         return .failure(error)

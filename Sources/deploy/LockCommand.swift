@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeployKit
+import HostShell
 import Foundation
 
 struct LockCommand: ParsableCommand {
@@ -30,13 +31,13 @@ struct LockCommand: ParsableCommand {
         token: "manual-" + RunID.make(now: Date()), user: who.user, origin: who.origin, app: app,
         stage: stage, since: Timestamp.now, message: message)
       let results = context.onEachHost { host, connection throws(HostFailure) -> LockState? in
-        let script: String
+        let script: ShellScript
         do throws(DeployError) {
           script = try LockCommands.acquire(host.layout, owner: owner)
         } catch {
           throw .configuration(error)
         }
-        let output = try runScript(script, on: connection, what: "taking the lock")
+        let output = try connection.succeed(script, what: "taking the lock", timeout: 60).stdoutText
         return LockCommands.parse(output)
       }
       var statuses: [ExitStatus] = []
@@ -88,8 +89,7 @@ struct UnlockCommand: ParsableCommand {
         project: project, connection: connection, app: app, stage: stage, limit: limit)
       let force = self.force
       let results = context.onEachHost { host, connection throws(HostFailure) -> LockState? in
-        let output = try runScript(
-          LockCommands.remove(host.layout, force: force), on: connection, what: "removing the lock")
+        let output = try connection.succeed(LockCommands.remove(host.layout, force: force), what: "removing the lock", timeout: 60).stdoutText
         return LockCommands.parse(output)
       }
       var statuses: [ExitStatus] = []

@@ -41,14 +41,13 @@ struct LogsCommand: ParsableCommand {
       let wanted = runID
       let results = context.onEachHost { host, connection throws(HostFailure) -> RunRecord in
         let layout = host.layout
-        let listing = try runScript(
-          BuildCommands.listRuns(layout, runID: wanted), on: connection, what: "listing runs")
+        let listing = try connection.succeed(BuildCommands.listRuns(layout, runID: wanted), what: "listing runs", timeout: 60).stdoutText
         guard let run = RunRecord.parse(listing).first else {
           throw .nothingToDo(
             wanted.map { "no run \($0) on this host" } ?? "no runs of this app on this host")
         }
         let command = RemoteCommand(
-          HostScript.sh(BuildCommands.showLog(layout, runID: run.runID, follow: follow)))
+          BuildCommands.showLog(layout, runID: run.runID, follow: follow))
         let emit = { (bytes: [UInt8], flush: Bool) in
           let lines = buffers.lines(host.name, bytes, flush: flush)
           guard !lines.isEmpty else { return }
@@ -64,8 +63,7 @@ struct LogsCommand: ParsableCommand {
         }
         emit([], true)
         // Read the state again: with --follow the run has ended since the listing.
-        let final = try runScript(
-          BuildCommands.listRuns(layout, runID: run.runID), on: connection, what: "listing runs")
+        let final = try connection.succeed(BuildCommands.listRuns(layout, runID: run.runID), what: "listing runs", timeout: 60).stdoutText
         return RunRecord.parse(final).first ?? run
       }
       var statuses: [ExitStatus] = []

@@ -48,18 +48,3 @@ struct StageContext {
   }
 }
 
-/// Runs a host script with `sh` and returns its stdout, turning failures into `HostFailure`s.
-func runScript(
-  _ script: String, on connection: any SSHConnection, what: String, timeout: Double? = 60
-) throws(HostFailure) -> String {
-  let output: CapturedOutput
-  do {
-    output = try connection.capture(RemoteCommand(HostScript.sh(script), timeout: timeout))
-  } catch {
-    throw .ssh(error)
-  }
-  guard output.result.succeeded else {
-    throw .command(what: what, result: output.result, stderr: output.stderrText)
-  }
-  return output.stdoutText
-}

@@ -54,7 +54,7 @@ func gatherStatus(project: ProjectFile, inventory: Inventory, connection: Connec
     plans.append((app, stages))
   }
   // One connection per host, every app's question in one command.
-  var questions: [String: (target: SSHTarget, scripts: [(key: String, script: String)])] = [:]
+  var questions: [String: (target: SSHTarget, scripts: [(key: String, script: ShellScript)])] = [:]
   for (app, stages) in plans {
     for plan in stages {
       for host in plan.hosts {
@@ -74,10 +74,10 @@ func gatherStatus(project: ProjectFile, inventory: Inventory, connection: Connec
       // Every app's question in one round trip: each answer follows a marker line with its
       // index, each question runs in a subshell so an early `exit` ends only itself.
       let marker = "#deploy-status#"
-      let script = question.scripts.enumerated().map { index, item in
-        "printf '%s\\n' '\(marker) \(index)'; ( \(item.script) ) 2>/dev/null"
+      let script = question.scripts.enumerated().map { index, item -> ShellScript in
+        "printf '%s %s\\n' \(marker) \(index); ( \(item.script) ) 2>/dev/null"
       }.joined(separator: "\n")
-      let output = try connection.capture(RemoteCommand(HostScript.sh(script), timeout: 60))
+      let output = try connection.capture(RemoteCommand(script, timeout: 60))
       var answers = Array(repeating: "", count: question.scripts.count)
       var current: Int?
       for line in output.stdoutText.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -132,10 +132,10 @@ private let brokenMarker = "#broken# "
 
 /// Prints the deployed version of `app` on a host: the installed package version, or the
 /// served git build's `version · build_time`.
-private func versionScript(app: AppConfig, host: DeployHost) -> String {
+private func versionScript(app: AppConfig, host: DeployHost) -> ShellScript {
   switch app.kind {
   case .apt(let apt):
-    return "dpkg-query -W -f '${db:Status-Abbrev} ${Version}\\n' \(ShellQuote.word(apt.package))"
+    return "dpkg-query -W -f '${db:Status-Abbrev} ${Version}\\n' \(apt.package)"
       + " 2>/dev/null | sed -n 's/^ii *//p'"
   case .git(let git):
     let folder = host.layout.buildFolder
@@ -144,16 +144,16 @@ private func versionScript(app: AppConfig, host: DeployHost) -> String {
     let served =
       git.activation?.strategy == .symlink
       ? folder + "/current" : git.buildName.map { folder + "/" + $0 } ?? (folder + "/current")
-    let info = ShellQuote.word(served + "/build_info.yml")
-    let link = ShellQuote.word(folder + "/current")
+    let info = served + "/build_info.yml"
+    let link = folder + "/current"
     // A host where something was activated but nothing complete is served is broken, not
     // merely "not deployed".
     return """
       if [ -L \(link) ] && [ ! -f \(link)/build_info.yml ]; then
-        printf '\(brokenMarker)current -> %s, which is not a complete build\\n' "$(readlink \(link))"; exit 0
+        printf '%scurrent -> %s, which is not a complete build\\n' \(brokenMarker) "$(readlink \(link))"; exit 0
       fi
       if [ ! -f \(info) ]; then
-        [ -s \(ShellQuote.word(host.layout.activations)) ] && printf '\(brokenMarker)%s is missing\\n' \(ShellQuote.word(served))
+        [ -s \(host.layout.activations) ] && printf '%s%s is missing\\n' \(brokenMarker) \(served)
         exit 0
       fi
       v=$(sed -n "s/^version: *'\\{0,1\\}\\([^']*\\)'\\{0,1\\}$/\\1/p" \(info) | head -n 1)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 @testable import DeployKit
-import HostShell
+@testable import HostShell
 
 /// Runs the scripts around a build (preflight, start, listings, logs) with /bin/sh in a temporary
 /// app folder, against real runners and real processes.
@@ -266,7 +266,7 @@ import HostShell
     host.plan(
       runID: runID,
       steps: [
-        BuildStep(name: "wait", command: "echo waiting; sleep \(seconds); echo woke"),
+        BuildStep(name: "wait", command: "echo waiting; sleep \(String(seconds)); echo woke"),
         BuildStep(name: "after", command: "echo after"),
       ]
     ).plan
@@ -313,10 +313,10 @@ import HostShell
     var environment = ProcessInfo.processInfo.environment
     environment["TMUX_TMPDIR"] = host.base
     environment["TMUX"] = nil
-    func tmux(_ script: String) throws -> (status: Int32, stdout: String) {
+    func tmux(_ script: ShellScript) throws -> (status: Int32, stdout: String) {
       var out: [UInt8] = []
       let exit = try ChildProcess.run(
-        ["/bin/sh", "-c", script], environment: environment, timeout: 15
+        ["/bin/sh", "-c", script.text], environment: environment, timeout: 15
       ) { stream, bytes in if stream == .stdout { out += bytes } }
       return (exit.status, String(decoding: out, as: UTF8.self))
     }
@@ -374,7 +374,7 @@ import HostShell
   @Test func prepareWritesTheRunnerAndMetadata() throws {
     let plan = sleepyPlan()
     try host.prepare(plan)
-    #expect(host.read(plan.runFolder + "/runner.sh") == RunnerScript.render(plan))
+    #expect(host.read(plan.runFolder + "/runner.sh") == RunnerScript.render(plan).text)
     #expect(!host.exists(plan.runFolder + "/runner.sh.tmp"))
     let json = try #require(host.read(plan.runFolder + "/run.json"))
     #expect(json.hasSuffix("\n") && json.split(separator: "\n").count == 1)

@@ -35,17 +35,3 @@ import HostShell
   }
 }
 
-@Suite struct RemoteCommandTests {
-  @Test func withoutTimeoutTheCommandIsSentAsIs() {
-    #expect(RemoteCommand("echo hi").wireCommand == "echo hi")
-  }
-
-  @Test func timeoutWrapsInCoreutilsTimeoutAndStillQuotes() throws {
-    let wire = RemoteCommand("echo 'a b'; exit 4", timeout: 5).wireCommand
-    #expect(wire.hasPrefix("timeout -s TERM -k 5 5.000 "))
-    // The wrapped command behaves exactly like the original when run locally.
-    let result = try ChildProcess.capture(["sh", "-c", wire])
-    #expect(result.stdout == "a b\n")
-    #expect(result.exit.status == 4)
-  }
-}

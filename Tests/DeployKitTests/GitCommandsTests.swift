@@ -1,6 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
+import HostShell
 
 /// Runs the generated scripts with a real git against a local bare repository: the same text an
 /// SSH host's shell would get.
@@ -22,8 +23,8 @@ import Testing
   }
 
   @discardableResult
-  private func sh(_ script: String) throws -> (status: Int32, stdout: String, stderr: String) {
-    let result = try ChildProcess.capture(["sh", "-c", script])
+  private func sh(_ script: ShellScript) throws -> (status: Int32, stdout: String, stderr: String) {
+    let result = try ChildProcess.capture(["sh", "-c", script.text])
     return (result.exit.status, result.stdout, result.stderr)
   }
 

@@ -27,12 +27,18 @@ struct HostSandbox {
     var lines: [String] { stdout.split(separator: "\n").map(String.init) }
   }
 
-  /// Runs a script the way `HostScript.sh` has a host run it: `sh -c SCRIPT`.
+  /// Runs a script the way `RemoteCommand` has a host run it: `sh -c SCRIPT`.
+  @discardableResult
+  func sh(_ script: ShellScript, stdin: String = "", timeout: Double = 20) throws -> Output {
+    let result = try ChildProcess.capture(
+      ["/bin/sh", "-c", script.text], stdin: Array(stdin.utf8), timeout: timeout)
+    return Output(status: result.exit.status, stdout: result.stdout, stderr: result.stderr)
+  }
+
+  /// A test's own shell, written here to set the scene.
   @discardableResult
   func sh(_ script: String, stdin: String = "", timeout: Double = 20) throws -> Output {
-    let result = try ChildProcess.capture(
-      ["/bin/sh", "-c", script], stdin: Array(stdin.utf8), timeout: timeout)
-    return Output(status: result.exit.status, stdout: result.stdout, stderr: result.stderr)
+    try sh(ShellScript(authored: script), stdin: stdin, timeout: timeout)
   }
 
   func read(_ path: String) -> String? {
@@ -129,7 +135,7 @@ extension HostSandbox {
   func prepare(_ plan: BuildPlan) throws {
     let result = try sh(
       BuildCommands.prepare(runFolder: plan.runFolder, metadata: metadata(for: plan).json),
-      stdin: RunnerScript.render(plan))
+      stdin: RunnerScript.render(plan).text)
     #expect(result.status == 0, "prepare: \(result.stderr)")
   }
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 @testable import DeployKit
-import HostShell
+@testable import HostShell
 
 /// Runs the lock scripts with /bin/sh against a temporary app folder and checks the lock folder
 /// they leave behind.
@@ -24,7 +24,7 @@ import HostShell
       runID: message == nil ? token : nil, since: 1_795_525_567, message: message)
   }
 
-  private func run(_ script: String) throws -> (output: String, state: LockState?) {
+  private func run(_ script: ShellScript) throws -> (output: String, state: LockState?) {
     let result = try host.sh(script)
     #expect(result.status == 0, "\(result.stderr)")
     return (result.stdout, LockCommands.parse(result.stdout))
@@ -32,7 +32,7 @@ import HostShell
 
   /// A copy of sh named `sshd`, so that `ssh_session_pid` finds an SSH session among the script's
   /// ancestors, as on a real host. Runs each script in turn as a child of that "session".
-  private func runInFakeSSHSession(_ scripts: [String]) throws -> String {
+  private func runInFakeSSHSession(_ scripts: [ShellScript]) throws -> String {
     let sshd = host.base + "/sshd"
     if !host.exists(sshd) {
       // A symbolic link, not a copy: the process's name comes from the path it was started by,
@@ -43,7 +43,8 @@ import HostShell
     }
     // Several commands, so that the shell cannot exec the last one and leave the session.
     let body = scripts.indices.map { "sh -c \"$\($0 + 1)\"" }.joined(separator: "; ") + "; exit 0"
-    let result = try ChildProcess.capture([sshd, "-c", body, "sshd"] + scripts, timeout: 20)
+    let result = try ChildProcess.capture(
+      [sshd, "-c", body, "sshd"] + scripts.map(\.text), timeout: 20)
     #expect(result.exit.status == 0, "\(result.stderr)")
     return result.stdout
   }
@@ -121,7 +122,7 @@ import HostShell
       try LockCommands.acquire(host.layout, owner: owner(token: "racer-\(index)"))
     }
     for (index, script) in scripts.enumerated() {
-      try host.write(host.base + "/acquire\(index).sh", script)
+      try host.write(host.base + "/acquire\(index).sh", script.text)
     }
     let output = try host.sh(
       "cd \(ShellQuote.word(host.base)) && for i in 0 1 2 3 4 5 6 7; do sh acquire$i.sh > out$i &"

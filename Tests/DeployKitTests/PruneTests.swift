@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 @testable import DeployKit
-import HostShell
+@testable import HostShell
 
 /// `keep:` after an activation, run with /bin/sh in a temporary build folder whose path needs
 /// quoting. What probing found: the `current` link and the served build were deleted, a build

@@ -3,7 +3,7 @@ import Testing
 import Yams
 
 @testable import DeployKit
-import HostShell
+@testable import HostShell
 
 /// Runs the rendered build runner with /bin/sh in a temporary app folder (in the foreground, not
 /// detached) and checks what it leaves: the run folder, ECHR-OD's build folder, the journal.
@@ -18,7 +18,9 @@ import HostShell
 
   /// A step that appends `LABEL PWD` to `trace` (relative: it lands where the step runs).
   private func tracing(_ name: String, _ label: String, then more: String = "") -> BuildStep {
-    BuildStep(name: name, command: "printf '%s %s\\n' \(label) \"$PWD\" >> trace" + more)
+    BuildStep(
+      name: name,
+      command: "printf '%s %s\\n' \(label) \"$PWD\" >> trace" + ShellScript(authored: more))
   }
 
   private func traceLines() -> [String] {
@@ -269,7 +271,8 @@ import HostShell
     let steps = [BuildStep(name: "a'b", command: "echo 'x'"), BuildStep(name: "c", command: ":")]
     for timeout in [nil, 90.5] as [Double?] {
       let script = RunnerScript.render(
-        host.plan(runID: "20261124T130607Z-000007", steps: steps, timeout: timeout).plan)
+        host.plan(runID: "20261124T130607Z-000007", steps: steps, timeout: timeout).plan
+      ).text
       #expect(script.hasPrefix("#!/bin/sh\n") && script.hasSuffix("\n"))
       #expect(try host.sh("sh -n", stdin: script).status == 0)
       if timeout != nil { #expect(script.contains("deadline=$(( $(now) + 91 ))")) }

@@ -1,6 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
+import HostShell
 
 /// Runs the real remote command with `sh` on a folder, as a host's shell would.
 @Suite("Workflow files")
@@ -21,7 +22,7 @@ struct WorkflowFilesTests {
 
   private func run(checkout: String, directory: String) throws -> (Int32, String, String) {
     let result = try ChildProcess.capture(
-      ["/bin/sh", "-c", WorkflowFiles.readCommand(checkout: checkout, directory: directory)])
+      ["/bin/sh", "-c", WorkflowFiles.readCommand(checkout: checkout, directory: directory).text])
     return (result.exit.status, result.stdout, result.stderr)
   }
 

@@ -1,7 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
-import HostShell
+@testable import HostShell
 
 @Suite("Workflow loader")
 struct WorkflowLoaderTests {
@@ -113,7 +113,7 @@ struct WorkflowLoaderTests {
       """,
     ]
     let steps = try Self.expand("w", files)
-    let command = steps[0].command
+    let command = steps[0].command.text
     #expect(command.hasPrefix(#"printf '%s\n' plain 'two words' 'it'\''s' 'say "hi"' "#))
 
     let result = try ChildProcess.run(
@@ -275,7 +275,7 @@ struct WorkflowLoaderTests {
       try text.write(toFile: full, atomically: true, encoding: .utf8)
     }
     let output = try ChildProcess.capture(
-      ["/bin/sh", "-c", WorkflowFiles.readCommand(checkout: root, directory: "workflows")]
+      ["/bin/sh", "-c", WorkflowFiles.readCommand(checkout: root, directory: "workflows").text]
     ).stdout
     let files = WorkflowFiles.parse(output: output)
     #expect(files == Self.echr)

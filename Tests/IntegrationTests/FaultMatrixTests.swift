@@ -1,7 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
-import HostShell
+@testable import HostShell
 
 /// The fault matrix (issue 12): each fault injected on purpose against real sshd hosts, bounded
 /// in time. CI runs every fault once (`FaultMatrix.rounds` is 1 there); `scripts/fault-matrix.sh`

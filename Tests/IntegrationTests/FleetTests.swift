@@ -11,7 +11,7 @@ struct FleetTests {
 
   /// Runs a command over SSH and returns what it printed; records its stderr if it failed.
   func run(_ connection: any SSHConnection, _ command: String) throws -> CapturedOutput {
-    try connection.capture(RemoteCommand(command, timeout: 120))
+    try connection.capture(RemoteCommand(ShellScript(authored: command), timeout: 120))
   }
 
   func installedVersion(_ connection: any SSHConnection) throws -> String? {

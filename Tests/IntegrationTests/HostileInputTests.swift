@@ -1,7 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
-import HostShell
+@testable import HostShell
 
 /// Hostile strings in every value a user controls that reaches a host: nothing in them may run.
 /// Each string tries to create a marker file; after everything ran, no marker may exist.

@@ -1,7 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
-import HostShell
+@testable import HostShell
 
 /// The test hosts of `scripts/netns-hosts.sh`: sshd daemons on their own addresses inside the
 /// network namespace deploytest-ns, where links can be cut, silenced or made lossy without

@@ -553,7 +553,8 @@ extension FleetTests {
       defer { try? FileManager.default.removeItem(atPath: base) }
       let local = ModuleContext(host: "localhost", runner: LocalRunner())
       func sh(_ script: String) throws -> String {
-        let output = try local.succeed("set -e\ncd \(base)\n" + script, what: script)
+        let output = try local.succeed(
+          "set -e\ncd \(base)\n" + ShellScript(authored: script), what: script)
         return output.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
       }
       func git(_ values: [String: VarValue], check: Bool = false) throws -> ModuleResult {

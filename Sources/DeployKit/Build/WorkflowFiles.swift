@@ -13,22 +13,23 @@ public enum WorkflowFiles {
   /// `<checkout>/<directory>/actions`: for each, a line with `marker` and the base64 of its path
   /// relative to the checkout, then its content in base64. A missing checkout or folder prints
   /// nothing and succeeds; an unreadable file makes it fail (the shell says why on stderr).
-  public static func readCommand(checkout: String, directory: String) -> String {
-    let folder = ShellQuote.word(normalized(directory))
+  public static func readCommand(checkout: String, directory: String) -> ShellScript {
+    let folder = normalized(directory)
+    // The folder is one quoted word; the glob after it stays a glob.
     let patterns = ["", "/actions"].flatMap { sub in
-      ["*.yml", "*.yaml"].map { "\(folder)\(sub)/\($0)" }
+      (["/*.yml", "/*.yaml"] as [ShellScript]).map { glob in "\(folder + sub)\(glob)" }
     }
-    return [
-      "cd -- \(ShellQuote.word(checkout)) 2>/dev/null || exit 0",
+    return ShellScript.lines([
+      "cd -- \(checkout) 2>/dev/null || exit 0",
       "for f in \(patterns.joined(separator: " ")); do",
       "  [ -f \"$f\" ] || continue",
-      "  printf '%s ' \(ShellQuote.word(marker))",
+      "  printf '%s ' \(marker)",
       "  printf '%s' \"$f\" | base64 | tr -d '\\n'",
       "  echo",
       "  base64 < \"$f\" || exit 1",
       "done",
       "exit 0",
-    ].joined(separator: "\n")
+    ])
   }
 
   /// `directory` without `./` in front or `/` at the end, as the paths in `parse`'s result

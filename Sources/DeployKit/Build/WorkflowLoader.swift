@@ -168,7 +168,8 @@ public enum WorkflowLoader {
       guard !run.allSatisfy(\.isWhitespace) else {
         throw reader.mismatch(runNode, expected: "a shell command for 'run'")
       }
-      var words = [run]
+      // `run` is the action author's shell; its arguments are values, one word each.
+      var words = [ShellScript(authored: run)]
       if let args = fields["args"], !args.isNull {
         words += try arguments(args, reader: reader)
       }
@@ -182,16 +183,16 @@ public enum WorkflowLoader {
     }
 
     /// `args` as shell words: a mapping gives `--key value` pairs, a list gives one word each.
-    func arguments(_ node: Node, reader: YAMLSchemaReader) throws(DeployError) -> [String] {
+    func arguments(_ node: Node, reader: YAMLSchemaReader) throws(DeployError) -> [ShellScript] {
       let expected = "a value (text or a number) for the argument"
       if let list = node.sequence {
-        var words: [String] = []
+        var words: [ShellScript] = []
         for item in list { words.append(Self.word(try reader.string(item, expected: expected))) }
         return words
       }
       let fields = try reader.entries(
         node, expected: "'args' to be a mapping (--key value) or a list of words")
-      var words: [String] = []
+      var words: [ShellScript] = []
       for entry in fields.entries {
         guard Self.isOptionName(entry.key) else {
           throw .configuration(
@@ -200,18 +201,18 @@ public enum WorkflowLoader {
               + " starting with a letter, digit or '_'")
         }
         let value = try reader.string(entry.value, expected: "\(expected) '\(entry.key)'")
-        words += ["--" + entry.key, Self.word(value)]
+        words += ["\("--" + entry.key)", Self.word(value)]
       }
       return words
     }
 
     /// One argument as a shell word: `$NAME` is left for the build's shell to expand (quoted,
     /// so a value with spaces stays one word); anything else is quoted to mean itself.
-    static func word(_ value: String) -> String {
-      if value.hasPrefix("$"), BuildEnvironment.isValidName(String(value.dropFirst())) {
-        return "\"${\(value.dropFirst())}\""
+    static func word(_ value: String) -> ShellScript {
+      if value.hasPrefix("$"), let name = ShellVariableName(String(value.dropFirst())) {
+        return "\"${\(name)}\""
       }
-      return ShellQuote.word(value)
+      return "\(value)"
     }
 
     static func isOptionName(_ name: String) -> Bool {

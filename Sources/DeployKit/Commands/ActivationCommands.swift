@@ -1,96 +1,90 @@
 import HostShell
 
 /// Remote commands for activation: restarting the app, checking it is up, switching a
-/// `current` link, putting a build in place by hand, pruning old builds. Pure text.
+/// `current` link, putting a build in place by hand, pruning old builds.
 public enum ActivationCommands {
   /// The restart itself.
-  public static func restart(_ method: RestartMethod) -> String {
+  public static func restart(_ method: RestartMethod) -> ShellScript {
     switch method {
-    case .docker(let name): return "docker restart " + ShellQuote.word(name)
-    case .podman(let name): return "podman restart " + ShellQuote.word(name)
-    case .systemd(let unit): return "systemctl restart " + ShellQuote.word(unit)
-    case .command(let command): return command
+    case .docker(let name): return "docker restart \(name)"
+    case .podman(let name): return "podman restart \(name)"
+    case .systemd(let unit): return "systemctl restart \(unit)"
+    case .command(let command): return ShellScript(authored: command)
     }
   }
 
   /// Succeeds once the restarted container or unit runs (for `command`, nothing to check).
-  public static func running(_ method: RestartMethod) -> String? {
+  public static func running(_ method: RestartMethod) -> ShellScript? {
     switch method {
     case .docker(let name):
-      return "[ \"$(docker inspect -f '{{.State.Running}}' \(ShellQuote.word(name)))\" = true ]"
+      return "[ \"$(docker inspect -f '{{.State.Running}}' \(name))\" = true ]"
     case .podman(let name):
-      return "[ \"$(podman inspect -f '{{.State.Running}}' \(ShellQuote.word(name)))\" = true ]"
-    case .systemd(let unit): return "systemctl is-active --quiet " + ShellQuote.word(unit)
+      return "[ \"$(podman inspect -f '{{.State.Running}}' \(name))\" = true ]"
+    case .systemd(let unit): return "systemctl is-active --quiet \(unit)"
     case .command: return nil
     }
   }
 
   /// The `build_info.yml` of a build folder.
-  public static func buildInfo(_ folder: String) -> String {
-    "cat " + ShellQuote.word(folder + "/build_info.yml")
+  public static func buildInfo(_ folder: String) -> ShellScript {
+    "cat \(folder + "/build_info.yml")"
   }
 
   /// Points `<build folder>/current` at `target` (a folder name in the build folder) by renaming
   /// a new link over the old one: at every instant `current` names a complete build. Prints
   /// the previous target (empty if there was none).
-  public static func switchLink(buildFolder: String, to target: String) -> String {
-    let folder = ShellQuote.word(buildFolder)
-    let name = ShellQuote.word(target)
-    return [
-      "cd \(folder) || exit 1",
-      "[ -f \(name)/build_info.yml ] || { echo \(ShellQuote.word("no build \(target) in \(buildFolder)")) >&2; exit 1; }",
+  public static func switchLink(buildFolder: String, to target: String) -> ShellScript {
+    ShellScript.lines([
+      "cd \(buildFolder) || exit 1",
+      "[ -f \(target)/build_info.yml ] || { echo \("no build \(target) in \(buildFolder)") >&2; exit 1; }",
       "readlink current 2>/dev/null || true",
-      "ln -sfn \(name) current.deploy-tmp && mv -T current.deploy-tmp current",
-    ].joined(separator: "\n")
+      "ln -sfn \(target) current.deploy-tmp && mv -T current.deploy-tmp current",
+    ])
   }
 
   /// Puts `source` (a build folder name) in place as `served` without the build API: a complete
   /// copy beside it, then renames, keeping the served one as `<served>.save`. Used for
   /// `rollback --to` and for hosts whose build API has no rollback endpoint.
-  public static func install(buildFolder: String, source: String, served: String) -> String {
-    let folder = ShellQuote.word(buildFolder)
-    let src = ShellQuote.word(source)
-    let dst = ShellQuote.word(served)
-    let incoming = ShellQuote.word(served + ".incoming")
-    let save = ShellQuote.word(served + ".save")
-    let old = ShellQuote.word(served + ".replaced")
-    return [
+  public static func install(buildFolder: String, source: String, served: String) -> ShellScript {
+    let incoming = served + ".incoming"
+    let save = served + ".save"
+    let old = served + ".replaced"
+    return ShellScript.lines([
       DiskSpace.functions,
       "set -e",
-      "cd \(folder)",
-      "[ -f \(src)/build_info.yml ] || { echo \(ShellQuote.word("no build \(source) in \(buildFolder)")) >&2; exit 1; }",
+      "cd \(buildFolder)",
+      "[ -f \(source)/build_info.yml ] || { echo \("no build \(source) in \(buildFolder)") >&2; exit 1; }",
       "[ ! -e .lock ] || { echo 'a build is running (.lock exists)' >&2; exit 1; }",
       "rm -rf \(incoming) \(old)",
       // A copy that fails half-way (a full disk) is removed: the served build was not touched.
-      "cp -a \(src) \(incoming) 2>/dev/null || { rm -rf \(incoming);"
-        + " explain_write_failure \(ShellQuote.word(buildFolder + "/" + served + ".incoming")); exit 1; }",
-      "if [ -e \(dst) ]; then mv -T \(dst) \(old); fi",
-      "mv -T \(incoming) \(dst)",
+      "cp -a \(source) \(incoming) 2>/dev/null || { rm -rf \(incoming);"
+        + " explain_write_failure \(buildFolder + "/" + incoming); exit 1; }",
+      "if [ -e \(served) ]; then mv -T \(served) \(old); fi",
+      "mv -T \(incoming) \(served)",
       "if [ -e \(old) ]; then rm -rf \(save); mv -T \(old) \(save); fi",
-    ].joined(separator: "\n")
+    ])
   }
 
   /// Swaps `<served>.save` back in (the previous build), keeping the bad one as `.failed`.
-  public static func restoreSave(buildFolder: String, served: String) -> String {
-    let dst = ShellQuote.word(served)
-    let save = ShellQuote.word(served + ".save")
-    let failed = ShellQuote.word(served + ".failed")
-    return [
+  public static func restoreSave(buildFolder: String, served: String) -> ShellScript {
+    let save = served + ".save"
+    let failed = served + ".failed"
+    return ShellScript.lines([
       "set -e",
-      "cd \(ShellQuote.word(buildFolder))",
-      "[ -d \(save) ] || { echo 'no rollback copy (\(served).save)' >&2; exit 1; }",
+      "cd \(buildFolder)",
+      "[ -d \(save) ] || { echo \("no rollback copy (\(served).save)") >&2; exit 1; }",
       "rm -rf \(failed)",
-      "if [ -e \(dst) ]; then mv -T \(dst) \(failed); fi",
-      "mv -T \(save) \(dst)",
-    ].joined(separator: "\n")
+      "if [ -e \(served) ]; then mv -T \(served) \(failed); fi",
+      "mv -T \(save) \(served)",
+    ])
   }
 
   /// Appends `folder` to the host's activation log (`HostLayout.activations`): it is served now,
   /// verified. Pruning ranks builds by this log and `rollback` goes back along it, so that a
   /// build that was never in production neither pushes a served one out nor is rolled back to.
-  public static func recordActivation(_ layout: HostLayout, folder: String) -> String {
-    "mkdir -p \(ShellQuote.word(layout.stateFolder)) && printf '%s %s\\n' \"$(date +%s)\" "
-      + "\(ShellQuote.word(folder)) >> \(ShellQuote.word(layout.activations))"
+  public static func recordActivation(_ layout: HostLayout, folder: String) -> ShellScript {
+    "mkdir -p \(layout.stateFolder) && printf '%s %s\\n' \"$(date +%s)\" \(folder)"
+      + " >> \(layout.activations)"
   }
 
   /// Removes old builds so that `keep` remain, `served` (the build just activated) counted.
@@ -104,11 +98,11 @@ public enum ActivationCommands {
   /// Every name reaches the script as a positional parameter, never inside other quotes.
   public static func prune(
     _ layout: HostLayout, keep: Int, served: String, protected: [String]
-  ) -> String {
-    [
-      "set -- \(ShellQuote.join([served] + protected))",
-      "cd \(ShellQuote.word(layout.buildFolder)) || exit 0",
-      "log=\(ShellQuote.word(layout.activations))",
+  ) -> ShellScript {
+    ShellScript.lines([
+      "set -- \(words: [served] + protected)",
+      "cd \(layout.buildFolder) || exit 0",
+      "log=\(layout.activations)",
       "current=$(readlink current 2>/dev/null || true)",
       "build_time() { sed -n 's/^build_time: *//p' \"$1/build_info.yml\" 2>/dev/null | head -n 1 | tr -d \"'\\\"\"; }",
       "activated() { D=$1 awk 'substr($0, index($0, \" \") + 1) == ENVIRON[\"D\"] { e = $1 } END { print e + 0 }' \"$log\" 2>/dev/null || echo 0; }",
@@ -126,6 +120,6 @@ public enum ActivationCommands {
       "done | sort -r | tail -n +\(max(keep, 1)) | cut -f 3- | while IFS= read -r d; do",
       "  rm -rf -- \"$d\" && printf '%s\\n' \"$d\"",
       "done",
-    ].joined(separator: "\n")
+    ])
   }
 }

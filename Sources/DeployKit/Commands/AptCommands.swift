@@ -4,17 +4,17 @@ import HostShell
 /// Remote commands for `apt` apps. Each runs apt as root, through `sudo -n` when the login user
 /// is not root (never prompting: a password prompt would hang an unattended run).
 public enum AptCommands {
-  private static let asRoot = #"if [ "$(id -u)" = 0 ]; then S=; else S="sudo -n"; fi"#
+  private static let asRoot = RemoteCommand.rootOrSudo
 
   /// Refreshes the package index.
-  public static func update() -> String {
+  public static func update() -> ShellScript {
     "\(asRoot); DEBIAN_FRONTEND=noninteractive $S apt-get update -q"
   }
 
   /// Lists the versions apt offers (`apt-cache madison`: `pkg | version | source` lines) and,
   /// after a line `installed`, the installed version (empty if none).
-  public static func versions(_ package: String) -> String {
-    let name = ShellQuote.word(package)
+  public static func versions(_ package: String) -> ShellScript {
+    let name = package
     return """
       apt-cache madison \(name)
       echo installed
@@ -24,13 +24,13 @@ public enum AptCommands {
 
   /// Installs exactly `package=version`, downgrades allowed (that is how OONI rolled back),
   /// keeping changed configuration files; then prints the installed version.
-  public static func install(_ package: String, version: String) -> String {
-    let name = ShellQuote.word(package)
+  public static func install(_ package: String, version: String) -> ShellScript {
+    let name = package
     return """
       \(asRoot)
       DEBIAN_FRONTEND=noninteractive $S apt-get install -y -q --allow-downgrades \
       -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-      \(ShellQuote.word(package + "=" + version)) || exit $?
+      \(package + "=" + version) || exit $?
       echo installed
       dpkg-query -W -f '${db:Status-Abbrev} ${Version}\\n' \(name) | sed -n 's/^ii *//p'
       """

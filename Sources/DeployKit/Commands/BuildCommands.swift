@@ -34,10 +34,10 @@ public enum BuildCommands {
   /// (a live runner holds `.lock`), `foreign` (a `.lock` that `deploy` did not write, e.g. from
   /// ECHR-OD's own tooling) or `stale RUN` (the runner that wrote `.lock` is gone: the lock is
   /// removed and the run marked lost, then the build can go ahead).
-  public static func preflight(_ layout: HostLayout) -> String {
-    let lock = ShellQuote.word(layout.buildLock)
-    let runs = ShellQuote.word(layout.runsFolder)
-    return [
+  public static func preflight(_ layout: HostLayout) -> ShellScript {
+    let lock = layout.buildLock
+    let runs = layout.runsFolder
+    return ShellScript.lines([
       HostProcess.functions,
       "[ -e \(lock) ] || { echo clear; exit 0; }",
       "r=$(head -n 1 \(lock) 2>/dev/null)",
@@ -57,15 +57,16 @@ public enum BuildCommands {
       "case \"$(cat \(runs)/\"$r\"/state 2>/dev/null)\" in running*)"
         + " printf 'lost %s\\n' \"$(date +%s)\" > \(runs)/\"$r\"/state ;; esac",
       "echo \"stale $r\"",
-    ].joined(separator: "\n")
+    ])
   }
 
   /// Creates the run folder and writes the runner (sent on stdin) and the run's metadata.
-  public static func prepare(runFolder: String, metadata: JSONValue) -> String {
-    let run = ShellQuote.word(runFolder)
-    return DiskSpace.functions + "\n" + """
+  public static func prepare(runFolder: String, metadata: JSONValue) -> ShellScript {
+    let run = runFolder
+    return DiskSpace.functions + "\n"
+      + """
       { mkdir -p \(run)/steps && cat > \(run)/runner.sh.tmp && mv -f \(run)/runner.sh.tmp \(run)/runner.sh \
-      && printf '%s\\n' \(ShellQuote.word(metadata.serialized)) > \(run)/run.json; } 2>/dev/null \
+      && printf '%s\\n' \(metadata.serialized) > \(run)/run.json; } 2>/dev/null \
       || { explain_write_failure \(run); rm -rf \(run); exit 1; }
       """
   }
@@ -74,18 +75,18 @@ public enum BuildCommands {
   /// `runner tmux SESSION` or `runner setsid`, then `pid PID START BOOT`.
   public static func start(
     runFolder: String, app: String, runID: String, attempt: Int, method: DetachMethod
-  ) -> String {
-    let run = ShellQuote.word(runFolder)
+  ) -> ShellScript {
+    let run = runFolder
     let session = tmuxSession(
       app: app, runID: runID, attempt: attempt, runFolder: runFolder)
     // In tmux the pane shows the log live; the runner itself runs in the background of the
     // pane's shell and ignores SIGHUP, so closing the pane or killing tmux does not stop it.
-    let tmux =
-      "tmux -L \(tmuxSocket) new-session -d -s \(ShellQuote.word(session)) -c \(run)"
-      + " \(ShellQuote.word("sh runner.sh & tail -n +1 -F --pid=$! log 2>/dev/null"))"
-      + " && echo \(ShellQuote.word("runner tmux " + session))"
-    let setsid = "setsid -f sh runner.sh </dev/null >/dev/null 2>&1 && echo 'runner setsid'"
-    let launch: String
+    let tmux: ShellScript =
+      "tmux -L \(tmuxSocket) new-session -d -s \(session) -c \(run)"
+      + " \("sh runner.sh & tail -n +1 -F --pid=$! log 2>/dev/null")"
+      + " && echo \("runner tmux " + session)"
+    let setsid: ShellScript = "setsid -f sh runner.sh </dev/null >/dev/null 2>&1 && echo 'runner setsid'"
+    let launch: ShellScript
     switch method {
     case .tmux:
       launch =
@@ -96,23 +97,23 @@ public enum BuildCommands {
       launch =
         "if command -v tmux >/dev/null 2>&1; then \(tmux) || exit 1; else \(setsid) || exit 1; fi"
     }
-    return [
+    return ShellScript.lines([
       "cd \(run) || exit 1",
       "rm -f pid",
       launch,
       "i=0; while [ ! -s pid ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done",
-      "[ -s pid ] || { echo 'the build runner did not start (no pid after 10 s); see' \(ShellQuote.word(runFolder + "/log")) >&2; exit 1; }",
+      "[ -s pid ] || { echo 'the build runner did not start (no pid after 10 s); see' \((runFolder + "/log")) >&2; exit 1; }",
       "echo \"pid $(cat pid)\"",
-    ].joined(separator: "\n")
+    ])
   }
 
   /// Describes runs (all, or one) in a form `RunRecord.parse` reads: per run its metadata,
   /// state, whether its runner is alive, and per-step start, end and completion.
-  public static func listRuns(_ layout: HostLayout, runID: String? = nil) -> String {
-    let pattern = runID.map { ShellQuote.word($0) + "/" } ?? "*/"
-    return [
+  public static func listRuns(_ layout: HostLayout, runID: String? = nil) -> ShellScript {
+    let pattern: ShellScript = runID.map { "\($0)/" } ?? "*/"
+    return ShellScript.lines([
       HostProcess.functions,
-      "cd \(ShellQuote.word(layout.runsFolder)) 2>/dev/null || exit 0",
+      "cd \(layout.runsFolder) 2>/dev/null || exit 0",
       "for d in \(pattern); do",
       "  d=${d%/}; [ -f \"$d/run.json\" ] || continue",
       "  printf 'run %s\\n' \"$d\"",
@@ -129,16 +130,16 @@ public enum BuildCommands {
       "    printf '%s %s %s\\n' \"${n#*.}\" \"${n%.*}\" \"$(head -n 1 \"$f\")\"",
       "  done",
       "done",
-    ].joined(separator: "\n")
+    ])
   }
 
   /// Describes the build folder: `.lock`, `.build_history`, the `current` link, the activation
   /// log's last 100 lines and every folder with a `build_info.yml` (an "available build", as the
   /// explorer calls it; a link is not one).
-  public static func listBuilds(_ layout: HostLayout) -> String {
-    [
-      "[ -f \(ShellQuote.word(layout.activations)) ] && tail -n 100 \(ShellQuote.word(layout.activations)) | sed 's/^/activated /'",
-      "cd \(ShellQuote.word(layout.buildFolder)) 2>/dev/null || exit 0",
+  public static func listBuilds(_ layout: HostLayout) -> ShellScript {
+    ShellScript.lines([
+      "[ -f \(layout.activations) ] && tail -n 100 \(layout.activations) | sed 's/^/activated /'",
+      "cd \(layout.buildFolder) 2>/dev/null || exit 0",
       "[ -e .lock ] && printf 'lock %s\\n' \"$(head -n 1 .lock)\"",
       "[ -L current ] && printf 'current %s\\n' \"$(readlink current)\"",
       "[ -f .build_history ] && sed 's/^/history /' .build_history",
@@ -147,19 +148,19 @@ public enum BuildCommands {
       "  printf 'build %s\\n' \"$d\"; sed 's/^/info /' \"$d/build_info.yml\"",
       "done",
       "exit 0",
-    ].joined(separator: "\n")
+    ])
   }
 
   /// Prints a run's log; with `follow`, keeps printing until its runner ends (`tail --pid`).
-  public static func showLog(_ layout: HostLayout, runID: String, follow: Bool) -> String {
-    let run = ShellQuote.word(layout.runFolder(runID))
+  public static func showLog(_ layout: HostLayout, runID: String, follow: Bool) -> ShellScript {
+    let run = (layout.runFolder(runID))
     guard follow else { return "cat \(run)/log" }
-    return [
+    return ShellScript.lines([
       HostProcess.functions,
       "cd \(run) || exit 1",
       "if [ -f pid ] && is_alive \"$(cat pid)\"; then set -- $(cat pid);"
         + " exec tail -n +1 -F --pid=\"$1\" log 2>/dev/null; fi",
       "cat log",
-    ].joined(separator: "\n")
+    ])
   }
 }

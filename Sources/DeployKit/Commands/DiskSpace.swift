@@ -1,8 +1,10 @@
+import HostShell
+
 /// Shell functions that tell a full disk from other write failures. The shells on hosts report
 /// a failed write as "I/O error" at best, and git as "Out of diskspace": neither names the
 /// folder or the cause, so every script that writes explains a failure with these.
 enum DiskSpace {
-  static let functions = #"""
+  static let functions: ShellScript = #"""
     existing() { d=$1; while [ ! -e "$d" ] && [ "$d" != / ]; do d=$(dirname "$d"); done; echo "$d"; }
     disk_full() {
       d=$(existing "$1")

@@ -1,6 +1,6 @@
 import HostShell
 
-/// Remote shell commands for `git` apps, built as text and never run here: the caller sends them
+/// Remote shell commands for `git` apps, never run here: the caller sends them
 /// over SSH. Pure functions, so what runs on a host can be read and tested in one place.
 public enum GitCommands {
   /// Checks a ref (branch, tag or commit) the way `git check-ref-format` would, plus what must
@@ -32,25 +32,26 @@ public enum GitCommands {
   /// exactly `ref` (a remote branch, a tag or a commit, in that order) detached, and prints the
   /// commit it resolved to as the last line of stdout.
   public static func checkout(repository: String, path: String, ref: String) throws(DeployError)
-    -> String
+    -> ShellScript
   {
     try validateRef(ref)
     if repository.hasPrefix("-") {
       throw .unsafeValue(what: "repository", value: repository, reason: "it starts with '-'")
     }
-    let dir = ShellQuote.word(path)
+    let dir = path
     let candidates = ["refs/remotes/origin/\(ref)", "refs/tags/\(ref)", ref].map {
-      "git -C \(dir) rev-parse -q --verify \(ShellQuote.word($0 + "^{commit}"))"
+      revision -> ShellScript in
+      "git -C \(dir) rev-parse -q --verify \(revision + "^{commit}")"
     }
-    return [
+    return ShellScript.lines([
       "set -e",
       "if [ -d \(dir)/.git ]; then git -C \(dir) fetch -q --tags --force --prune origin;"
-        + " else git clone -q --no-checkout -- \(ShellQuote.word(repository)) \(dir); fi",
+        + " else git clone -q --no-checkout -- \(repository) \(dir); fi",
       "commit=$(\(candidates.joined(separator: " || ")))"
-        + " || { echo \(ShellQuote.word("no branch, tag or commit named \(ref) in \(repository)")) >&2;"
+        + " || { echo \("no branch, tag or commit named \(ref) in \(repository)") >&2;"
         + " exit 3; }",
       "git -C \(dir) checkout -q --force --detach \"$commit\"",
       "echo \"$commit\"",
-    ].joined(separator: "\n")
+    ])
   }
 }

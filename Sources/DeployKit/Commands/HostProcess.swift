@@ -1,10 +1,12 @@
+import HostShell
+
 /// Shell functions that identify a process on a Linux host well enough to tell, later and from
 /// another connection, whether that very process still runs: its pid, its start time in clock
 /// ticks since boot (field 22 of `/proc/PID/stat`) and the boot id. A pid alone is not enough;
 /// pids are reused, and a host may have rebooted. `group_alive` and `stop_group` do the same for
 /// the process group a build step leads (`steps/N.proc`).
 enum HostProcess {
-  static let functions = #"""
+  static let functions: ShellScript = #"""
     proc_start() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
     boot_id() { cat /proc/sys/kernel/random/boot_id 2>/dev/null; }
     proc_identity() { printf '%s %s %s\n' "$1" "$(proc_start "$1")" "$(boot_id)"; }

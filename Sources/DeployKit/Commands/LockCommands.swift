@@ -90,24 +90,24 @@ public struct LockHolder: Sendable, Hashable {
 public enum LockCommands {
   /// Takes the lock, or reports who holds it. Output: `acquired`, or `held` followed by the
   /// holder (see `parse`).
-  public static func acquire(_ layout: HostLayout, owner: LockOwner) throws(DeployError) -> String {
+  public static func acquire(_ layout: HostLayout, owner: LockOwner) throws(DeployError) -> ShellScript {
     try validateToken(owner.token)
-    let lock = ShellQuote.word(layout.lockFolder)
-    let staging = ShellQuote.word(layout.lockFolder + "." + owner.token)
-    let session =
+    let lock = layout.lockFolder
+    let staging = layout.lockFolder + "." + owner.token
+    let session: ShellScript =
       owner.isManual
       ? "" : "s=$(ssh_session_pid); [ \"$s\" = 0 ] || proc_identity \"$s\" > \(staging)/session"
     // A lock goes into place complete or not at all: a write that fails (a full disk) removes
     // what it wrote and says where and why, and no half-written lock is ever left to refuse
     // the next deploy.
-    let folder = ShellQuote.word(layout.stateFolder)
-    return [
+    let folder = layout.stateFolder
+    return ShellScript.lines([
       HostProcess.functions,
       DiskSpace.functions,
       "mkdir -p \(folder) || { explain_write_failure \(folder); exit 1; }",
       "rm -rf \(staging) && mkdir \(staging) || { explain_write_failure \(staging); exit 1; }",
-      "{ printf '%s\\n' \(ShellQuote.word(owner.json.serialized)) > \(staging)/owner.json"
-        + " && printf '%s\\n' \(ShellQuote.word(owner.token)) > \(staging)/token"
+      "{ printf '%s\\n' \(owner.json.serialized) > \(staging)/owner.json"
+        + " && printf '%s\\n' \(owner.token) > \(staging)/token"
         + " && [ -s \(staging)/owner.json ] && [ -s \(staging)/token ]; } 2>/dev/null"
         + " || { rm -rf \(staging); explain_write_failure \(staging); exit 1; }",
       session,
@@ -115,42 +115,42 @@ public enum LockCommands {
       "rm -rf \(staging)",
       "echo held",
       describeHolder(lock: lock),
-    ].filter { !$0.isEmpty }.joined(separator: "\n")
+    ].filter { !$0.isEmpty })
   }
 
   /// Reports the lock's state without touching it: `free`, or `held` and the holder.
-  public static func inspect(_ layout: HostLayout) -> String {
-    let lock = ShellQuote.word(layout.lockFolder)
-    return [
+  public static func inspect(_ layout: HostLayout) -> ShellScript {
+    let lock = layout.lockFolder
+    return ShellScript.lines([
       HostProcess.functions,
       "[ -d \(lock) ] || { echo free; exit 0; }",
       "echo held",
       describeHolder(lock: lock),
-    ].joined(separator: "\n")
+    ])
   }
 
   /// Makes the lock `token` took belong to this SSH session, after a reconnect: otherwise it
   /// reads as left over by a dead run (its first session ended). Output: `adopted` or
   /// `not-held`.
-  public static func adopt(_ layout: HostLayout, token: String) throws(DeployError) -> String {
+  public static func adopt(_ layout: HostLayout, token: String) throws(DeployError) -> ShellScript {
     try validateToken(token)
-    let lock = ShellQuote.word(layout.lockFolder)
-    return [
+    let lock = layout.lockFolder
+    return ShellScript.lines([
       HostProcess.functions,
-      "[ \"$(cat \(lock)/token 2>/dev/null)\" = \(ShellQuote.word(token)) ] || { echo not-held; exit 0; }",
+      "[ \"$(cat \(lock)/token 2>/dev/null)\" = \(token) ] || { echo not-held; exit 0; }",
       "s=$(ssh_session_pid); [ \"$s\" = 0 ] || { proc_identity \"$s\" > \(lock)/session.tmp"
         + " && mv -f \(lock)/session.tmp \(lock)/session; }",
       "echo adopted",
-    ].joined(separator: "\n")
+    ])
   }
 
   /// Releases the lock only if `token` took it. Output: `released` or `not-held`.
-  public static func release(_ layout: HostLayout, token: String) throws(DeployError) -> String {
+  public static func release(_ layout: HostLayout, token: String) throws(DeployError) -> ShellScript {
     try validateToken(token)
-    let lock = ShellQuote.word(layout.lockFolder)
-    let trash = ShellQuote.word(layout.lockFolder + ".released." + token)
+    let lock = layout.lockFolder
+    let trash = layout.lockFolder + ".released." + token
     return """
-      if [ "$(cat \(lock)/token 2>/dev/null)" = \(ShellQuote.word(token)) ] \
+      if [ "$(cat \(lock)/token 2>/dev/null)" = \(token) ] \
       && mv -T \(lock) \(trash) 2>/dev/null; then rm -rf \(trash); echo released; \
       else echo not-held; fi
       """
@@ -159,32 +159,34 @@ public enum LockCommands {
   /// Removes the lock whoever holds it (`deploy unlock --force`), or only a manual one
   /// (`deploy unlock`). Output: `removed` and the former holder, `refused` and the holder (a run
   /// holds it and `force` is false), or `free`.
-  public static func remove(_ layout: HostLayout, force: Bool) -> String {
-    let lock = ShellQuote.word(layout.lockFolder)
-    let trash = ShellQuote.word(layout.lockFolder + ".removed")
-    let manualOnly =
+  public static func remove(_ layout: HostLayout, force: Bool) -> ShellScript {
+    let lock = layout.lockFolder
+    let trash = layout.lockFolder + ".removed"
+    let manualOnly: ShellScript =
       force
       ? ""
       : "case \"$(cat \(lock)/token 2>/dev/null)\" in manual-*) ;; *) echo refused; "
-        + describeHolder(lock: lock).replacing("\n", with: "; ") + "; exit 0 ;; esac"
-    return [
+        + describeHolder(lock: lock, separator: "; ") + "; exit 0 ;; esac"
+    return ShellScript.lines([
       HostProcess.functions,
       "[ -d \(lock) ] || { echo free; exit 0; }",
       manualOnly,
       "owner=$(cat \(lock)/owner.json 2>/dev/null)",
       "rm -rf \(trash) && mv -T \(lock) \(trash) && rm -rf \(trash) || exit 1",
       "echo removed; printf 'owner %s\\n' \"$owner\"; echo \"now $(date +%s)\"",
-    ].filter { !$0.isEmpty }.joined(separator: "\n")
+    ].filter { !$0.isEmpty })
   }
 
-  private static func describeHolder(lock: String) -> String {
-    """
-    printf 'owner %s\\n' "$(cat \(lock)/owner.json 2>/dev/null)"
-    if [ ! -f \(lock)/session ]; then echo 'alive unknown'
-    elif is_alive "$(cat \(lock)/session 2>/dev/null)"; then echo 'alive yes'
-    elif [ -r /proc/self/stat ]; then echo 'alive no'; else echo 'alive unknown'; fi
-    echo "now $(date +%s)"
-    """
+  private static func describeHolder(lock: String, separator: ShellScript = "\n") -> ShellScript
+  {
+    ShellScript.lines(
+      [
+        "printf 'owner %s\\n' \"$(cat \(lock)/owner.json 2>/dev/null)\"",
+        "if [ ! -f \(lock)/session ]; then echo 'alive unknown'",
+        "elif is_alive \"$(cat \(lock)/session 2>/dev/null)\"; then echo 'alive yes'",
+        "elif [ -r /proc/self/stat ]; then echo 'alive no'; else echo 'alive unknown'; fi",
+        "echo \"now $(date +%s)\"",
+      ], separator: separator)
   }
 
   /// Reads what `acquire`, `inspect` and `remove` printed.

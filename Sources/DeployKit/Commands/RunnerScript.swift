@@ -8,24 +8,23 @@ import HostShell
 /// in the build folder: `.lock` while it runs; on success `build_info.yml` in the new build's
 /// folder and a `YYYY/MM/DD HH:MM:SS::<workflow>` line in `.build_history`; on failure neither.
 public enum RunnerScript {
-  public static func render(_ plan: BuildPlan) -> String {
-    let q = ShellQuote.word
+  public static func render(_ plan: BuildPlan) -> ShellScript {
     let total = plan.steps.count
     let banner =
       "run \(plan.runID) attempt \(plan.attempt): \(plan.app) \(plan.stage) \(plan.version)"
       + " at \(plan.commit), \(total) steps"
-    var lines: [String] = [
+    var lines: [ShellScript] = [
       "#!/bin/sh",
       "# deploy build runner: \(plan.app) \(plan.stage), run \(plan.runID) attempt \(plan.attempt)."
         + " Generated; do not edit.",
       "trap '' HUP",
-      "run=\(q(plan.runFolder))",
+      "run=\(plan.runFolder)",
       "cd \"$run\" || exit 1",
       "exec >>\"$run/log\" 2>&1 </dev/null",
       HostProcess.functions,
       DiskSpace.functions,
       "now() { date +%s; }",
-      "journal() { printf '%s%s%s\\n' \"$1\" \"$(now)\" \"$2\" >> \(q(plan.layout.journal)); }",
+      "journal() { printf '%s%s%s\\n' \"$1\" \"$(now)\" \"$2\" >> \(plan.layout.journal); }",
       "say() { printf '==> %s %s\\n' \"$(date '+%Y-%m-%d %H:%M:%S')\" \"$*\"; }",
     ]
     let exports: [(String, String)] =
@@ -36,19 +35,22 @@ public enum RunnerScript {
         ("DEPLOY_BUILD_FOLDER", plan.layout.buildFolder),
         ("DEPLOY_BUILD_DIR", plan.buildOutput),
       ] + plan.environment.map { ($0.name, $0.value) }
-    lines += exports.map { "export \($0.0)=\(q($0.1))" }
+    // Names were validated with the project file (`BuildEnvironment`); the type says so here.
+    lines += exports.compactMap { name, value in
+      ShellVariableName(name).map { "export \($0)=\(value)" }
+    }
     lines += [
       "proc_identity $$ > pid.tmp && mv -f pid.tmp pid",
       "printf 'running %s\\n' \"$(now)\" > state",
       "printf '%s\\n' \(plan.attempt) > attempt",
       "mkdir -p steps \"$DEPLOY_BUILD_DIR\" || exit 1",
-      "printf '%s\\n' \"$DEPLOY_RUN_ID\" > \(q(plan.layout.buildLock))",
+      "printf '%s\\n' \"$DEPLOY_RUN_ID\" > \(plan.layout.buildLock)",
       journalCall(plan.journal.started),
-      "say " + q(banner),
+      "say \(banner)",
       "current=0",
       // The state file is replaced, never rewritten in place: a reader sees old or new.
       "finish() {",
-      "  rm -f \(q(plan.layout.buildLock))",
+      "  rm -f \(plan.layout.buildLock)",
       "  printf '%s %s %s %s %s\\n' \"$1\" \"$(now)\" \"${2:-}\" \"${3:-}\" \"${4:-}\" > state.tmp",
       "  mv -f state.tmp state",
       "}",
@@ -111,7 +113,7 @@ public enum RunnerScript {
     for (offset, step) in plan.steps.enumerated() {
       let failed = plan.journal.failedAtStep[offset]
       lines.append(
-        "step \(offset + 1) \(q(step.name)) \(q(step.command))"
+        "step \(offset + 1) \(step.name) \(step.command.text)"
           + " || { rc=$?; \(journalCall(failed)); exit \"$rc\"; }")
     }
     // Publish the build the way ECHR-OD's explorer reads it; build_info.yml appears whole.
@@ -121,12 +123,12 @@ public enum RunnerScript {
     ].map { "\($0.0): \(YAMLScalar.singleQuoted($0.1))" }
     lines += [
       "stamp=$(date '+%Y/%m/%d %H:%M:%S')",
-      "{ printf 'build_time: %s\\n' \"$stamp\"; printf '%s\\n' \(info.map(q).joined(separator: " ")); }"
+      "{ printf 'build_time: %s\\n' \"$stamp\"; printf '%s\\n' \(words: info); }"
         + " > \"$DEPLOY_BUILD_DIR/build_info.yml.tmp\""
         + " && mv -f \"$DEPLOY_BUILD_DIR/build_info.yml.tmp\" \"$DEPLOY_BUILD_DIR/build_info.yml\""
         + " || { finish failed \(total) 1; \(journalCall(plan.journal.failedAtStep[total - 1]));"
         + " exit 1; }",
-      "printf '%s::%s\\n' \"$stamp\" \(q(plan.workflow)) >> \(q(plan.layout.buildHistory))",
+      "printf '%s::%s\\n' \"$stamp\" \(plan.workflow) >> \(plan.layout.buildHistory)",
       "finish succeeded",
       journalCall(plan.journal.succeeded),
       "say \"build succeeded: $DEPLOY_BUILD_DIR\"",
@@ -134,8 +136,8 @@ public enum RunnerScript {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  private static func journalCall(_ line: JournalLineTemplate) -> String {
-    "journal \(ShellQuote.word(line.prefix)) \(ShellQuote.word(line.suffix))"
+  private static func journalCall(_ line: JournalLineTemplate) -> ShellScript {
+    "journal \(line.prefix) \(line.suffix)"
   }
 }
 
@@ -144,7 +146,18 @@ enum YAMLScalar {
   /// A single-quoted YAML string: nothing is special inside but the quote, which doubles.
   /// Newlines would fold, so they are written as spaces (values here are single-line).
   static func singleQuoted(_ value: String) -> String {
-    let flat = value.map { $0.isNewline ? " " : String($0) }.joined()
-    return "'" + flat.replacing("'", with: "''") + "'"
+    // Scalar by scalar: a quote followed by a combining mark is one Character, which a
+    // Character-wise replacement would not double.
+    var quoted = String.UnicodeScalarView()
+    quoted.append("'")
+    for scalar in value.unicodeScalars {
+      switch scalar {
+      case "'": quoted.append(contentsOf: "''".unicodeScalars)
+      case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}", "\u{0B}", "\u{0C}": quoted.append(" ")
+      default: quoted.append(scalar)
+      }
+    }
+    quoted.append("'")
+    return String(quoted)
   }
 }

@@ -1,3 +1,5 @@
+import HostShell
+
 /// Environment variables a build runs with (`build.env:`), in the order they were written, so
 /// that the generated command lines and the run's records are stable from one run to the next.
 /// ECHR-OD actions read settings such as `MAX_DOCUMENTS` from here through `$NAME` arguments.
@@ -26,12 +28,7 @@ public struct BuildEnvironment: Sendable, Hashable {
 
   /// Whether `name` can be a shell variable: `^[A-Za-z_][A-Za-z0-9_]*$`.
   public static func isValidName(_ name: String) -> Bool {
-    guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else {
-      return false
-    }
-    return name.unicodeScalars.allSatisfy {
-      ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
-        || $0 == "_"
-    }
+    ShellVariableName(name) != nil
   }
+
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HostShell
 import Yams
 
 /// The `kind: git` part of the project file: repository, folders on the host and the build.
@@ -162,7 +163,10 @@ extension ProjectFileParser {
       } else {
         name = Self.uniqueName(Self.derivedStepName(command), taken: steps.map(\.name))
       }
-      steps.append(BuildStep(name: name, command: command, location: reader.location(commandNode)))
+      steps.append(
+        BuildStep(
+          name: name, command: ShellScript(authored: command),
+          location: reader.location(commandNode)))
     }
     return steps
   }

@@ -116,8 +116,9 @@ struct Activator {
       }
       // The bad build must not look newer than the served one any more, or the next update
       // (from anyone) would swap it straight back in.
-      let info = ShellQuote.word(layout.buildOutput(build.folder) + "/build_info.yml")
-      _ = try? run("mv -f \(info) \(info).rolled-back", what: "retiring the rolled-back build")
+      let info = layout.buildOutput(build.folder) + "/build_info.yml"
+      _ = try? run(
+        "mv -f \(info) \(info + ".rolled-back")", what: "retiring the rolled-back build")
       throw .rolledBack(
         reason: reason, restored: before.map { "build_time \($0)" } ?? "\(buildName).save")
     }
@@ -232,7 +233,7 @@ struct Activator {
   /// Nil once the container or unit runs and, for the explorer strategy, the build API answers.
   private func readinessProblem(_ method: RestartMethod) -> String? {
     if let check = ActivationCommands.running(method) {
-      let ok = (try? connection.capture(RemoteCommand(HostScript.sh(check), timeout: 15)))?.result
+      let ok = (try? connection.capture(RemoteCommand(check, timeout: 15)))?.result
         .succeeded
       if ok != true { return "\(method.label): not running" }
     }
@@ -289,7 +290,7 @@ struct Activator {
     case .command(let command):
       guard
         let output = try? connection.capture(
-          RemoteCommand(HostScript.sh(command), timeout: health.timeout))
+          RemoteCommand(ShellScript(authored: command), timeout: health.timeout))
       else { return "`\(command)` could not run" }
       if output.result.succeeded { return nil }
       let detail = output.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -300,16 +301,9 @@ struct Activator {
   }
 
   @discardableResult
-  func run(_ script: String, what: String, timeout: Double = 120) throws(HostFailure) -> String {
-    let output: CapturedOutput
-    do {
-      output = try connection.capture(RemoteCommand(HostScript.sh(script), timeout: timeout))
-    } catch {
-      throw .ssh(error)
-    }
-    guard output.result.succeeded else {
-      throw .command(what: what, result: output.result, stderr: output.stderrText)
-    }
-    return output.stdoutText
+  func run(_ script: ShellScript, what: String, timeout: Double = 120) throws(HostFailure)
+    -> String
+  {
+    try connection.succeed(script, what: what, timeout: timeout).stdoutText
   }
 }

@@ -182,23 +182,13 @@ public final class AptDeployment: Sendable {
     work.result.journal.append(finished)
   }
 
-  private func run(_ script: String, on work: Work, what: String, timeout: Double = 120)
+  private func run(_ script: ShellScript, on work: Work, what: String, timeout: Double = 120)
     throws(HostFailure) -> String
   {
     guard let connection = work.connection else {
       throw .command(
         what: what, result: CommandResult(exitStatus: -1, duration: 0), stderr: "not connected")
     }
-    let output: CapturedOutput
-    do {
-      output = try connection.capture(RemoteCommand(HostScript.sh(script), timeout: timeout))
-    } catch {
-      throw .ssh(error)
-    }
-    guard output.result.succeeded else {
-      let lines = output.stderrText.split(separator: "\n").suffix(4).joined(separator: "\n")
-      throw .command(what: what, result: output.result, stderr: lines)
-    }
-    return output.stdoutText
+    return try connection.succeed(script, what: what, timeout: timeout, stderrLines: 4).stdoutText
   }
 }

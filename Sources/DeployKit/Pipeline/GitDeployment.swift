@@ -218,9 +218,8 @@ public final class GitDeployment: Sendable {
     throws(HostFailure) -> Activator.Build
   {
     let layout = work.host.layout
-    let info = try capture(
-      connection, ActivationCommands.buildInfo(layout.buildOutput(runID)),
-      what: "reading the build_info.yml of run \(runID)")
+    let info = try connection.succeed(ActivationCommands.buildInfo(layout.buildOutput(runID)),
+      what: "reading the build_info.yml of run \(runID)", timeout: 600)
     let listing = BuildFolderListing.parse(
       "build \(runID)\n"
         + info.stdoutText.split(separator: "\n").map { "info " + $0 }
@@ -240,8 +239,7 @@ public final class GitDeployment: Sendable {
       guard request.config.activation != nil else {
         throw .nothingToDo("\(request.app) has no 'activate:' in the project file")
       }
-      let listing = try capture(
-        connection, BuildCommands.listRuns(work.host.layout, runID: runID), what: "listing runs")
+      let listing = try connection.succeed(BuildCommands.listRuns(work.host.layout, runID: runID), what: "listing runs", timeout: 600)
       guard let run = RunRecord.parse(listing.stdoutText).first else {
         throw .nothingToDo("no run \(runID) of \(request.app) on this host")
       }
@@ -346,7 +344,8 @@ public final class GitDeployment: Sendable {
     let protected = request.config.buildName.map { [$0, $0 + ".save"] } ?? []
     let script = ActivationCommands.prune(
       work.host.layout, keep: keep, served: served, protected: protected)
-    guard let output = try? capture(connection, script, what: "pruning old builds") else { return }
+    guard let output = try? connection.succeed(script, what: "pruning old builds", timeout: 600)
+    else { return }
     let removed = output.stdoutText.split(separator: "\n")
     if !removed.isEmpty {
       events.handle(
@@ -371,7 +370,7 @@ public final class GitDeployment: Sendable {
         throw .nothingToDo("\(request.app) has no 'activate:' in the project file")
       }
       let builds = BuildFolderListing.parse(
-        try capture(connection, BuildCommands.listBuilds(layout), what: "listing builds")
+        try connection.succeed(BuildCommands.listBuilds(layout), what: "listing builds", timeout: 600)
           .stdoutText)
       if let lock = builds.lock { throw .buildRunning(runID: lock.isEmpty ? "unknown" : lock) }
       // Which build goes back, and how.
@@ -464,29 +463,12 @@ public final class GitDeployment: Sendable {
     }
   }
 
-  private func capture(
-    _ connection: any SSHConnection, _ script: String, what: String, timeout: Double? = 600,
-    stdin: [UInt8] = []
-  ) throws(HostFailure) -> CapturedOutput {
-    let output: CapturedOutput
-    do {
-      output = try connection.capture(
-        RemoteCommand(HostScript.sh(script), stdin: stdin, timeout: timeout))
-    } catch {
-      throw .ssh(error)
-    }
-    guard output.result.succeeded else {
-      throw .command(what: what, result: output.result, stderr: output.stderrText)
-    }
-    return output
-  }
 
   private func checkNoBuildRunning(
     _ work: Work, connection: any SSHConnection, events: any DeployEventSink
   ) throws(HostFailure) {
     let layout = work.host.layout
-    let output = try capture(
-      connection, BuildCommands.preflight(layout), what: "checking \(layout.buildLock)")
+    let output = try connection.succeed(BuildCommands.preflight(layout), what: "checking \(layout.buildLock)", timeout: 600)
     let answer = output.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
     if answer.hasPrefix("running ") {
       throw .buildRunning(runID: String(answer.dropFirst(8)))
@@ -530,7 +512,7 @@ public final class GitDeployment: Sendable {
       metadata.origin = who.origin
     }
 
-    let checkoutScript: String
+    let checkoutScript: ShellScript
     do {
       checkoutScript = try GitCommands.checkout(
         repository: config.repository, path: layout.checkout, ref: ref)
@@ -540,15 +522,14 @@ public final class GitDeployment: Sendable {
     // git says "Out of diskspace" or worse on a full disk; the failure is explained with the
     // folder and the cause. (The checkout is a subshell on its own line, not the left side of
     // `||`, where its `set -e` would be ignored.)
-    let checkoutFolder = ShellQuote.word(layout.checkout)
-    let checkout = try capture(
-      connection,
-      [
+    let checkoutFolder = layout.checkout
+    let checkout = try connection.succeed(
+      ShellScript.lines([
         DiskSpace.functions,
-        "mkdir -p \(ShellQuote.word(layout.root)) || { explain_write_failure \(ShellQuote.word(layout.root)); exit 1; }",
+        "mkdir -p \(layout.root) || { explain_write_failure \(layout.root); exit 1; }",
         "( \(checkoutScript) )", "rc=$?",
         "[ $rc -eq 0 ] || { disk_full \(checkoutFolder) && explain_write_failure \(checkoutFolder); exit $rc; }",
-      ].joined(separator: "\n"),
+      ]),
       what: "git checkout of \(ref) in \(layout.checkout)", timeout: 3600)
     guard
       let commit = checkout.stdoutText.split(separator: "\n").last.map(String.init),
@@ -591,8 +572,7 @@ public final class GitDeployment: Sendable {
     case .latest: runID = nil
     case .run(let id): runID = id
     }
-    let listing = try capture(
-      connection, BuildCommands.listRuns(layout, runID: runID), what: "listing runs")
+    let listing = try connection.succeed(BuildCommands.listRuns(layout, runID: runID), what: "listing runs", timeout: 600)
     guard let run = RunRecord.parse(listing.stdoutText).first else {
       throw .nothingToDo(
         runID.map { "no run \($0) of \(request.app) on this host" }
@@ -617,9 +597,8 @@ public final class GitDeployment: Sendable {
       return (steps, "steps")
     case .workflow(let name, let directory, let location):
       let layout = work.host.layout
-      let output = try capture(
-        connection, WorkflowFiles.readCommand(checkout: layout.checkout, directory: directory),
-        what: "reading \(directory)/ in \(layout.checkout)")
+      let output = try connection.succeed(WorkflowFiles.readCommand(checkout: layout.checkout, directory: directory),
+        what: "reading \(directory)/ in \(layout.checkout)", timeout: 600)
       let files = WorkflowFiles.parse(output: output.stdoutText)
       do throws(DeployError) {
         let steps = try WorkflowLoader.expand(
@@ -637,12 +616,10 @@ public final class GitDeployment: Sendable {
   ) throws(HostFailure) {
     let plan = start.plan
     let runner = RunnerScript.render(plan)
-    _ = try capture(
-      connection, BuildCommands.prepare(runFolder: plan.runFolder, metadata: start.metadata.json),
-      what: "writing the run folder \(plan.runFolder)", stdin: Array(runner.utf8))
+    _ = try connection.succeed(BuildCommands.prepare(runFolder: plan.runFolder, metadata: start.metadata.json),
+      what: "writing the run folder \(plan.runFolder)", stdin: Array(runner.text.utf8), timeout: 600)
     do {
-      let output = try capture(
-        connection,
+      let output = try connection.succeed(
         BuildCommands.start(
           runFolder: plan.runFolder, app: plan.app, runID: plan.runID, attempt: plan.attempt,
           method: request.detachMethod),
@@ -677,8 +654,7 @@ public final class GitDeployment: Sendable {
     while true {
       let output: CapturedOutput
       do {
-        output = try capture(
-          connection, BuildCommands.listRuns(work.host.layout, runID: runID),
+        output = try connection.succeed(BuildCommands.listRuns(work.host.layout, runID: runID),
           what: "reading the state of run \(runID)", timeout: 60)
       } catch {
         // The build is detached and goes on: a broken connection loses only the view of it.
@@ -728,7 +704,7 @@ public final class GitDeployment: Sendable {
         if let token = work.lockToken,
           let script = try? LockCommands.adopt(work.host.layout, token: token)
         {
-          _ = try? connection.capture(RemoteCommand(HostScript.sh(script), timeout: 30))
+          _ = try? connection.capture(RemoteCommand(script, timeout: 30))
         }
         events.handle(.connectionLost(host: host, message: "reconnected; following run \(runID)"))
         return connection

@@ -71,7 +71,7 @@ public final class HeldLocks: @unchecked Sendable {
       else { return nil }
       defer { connection.close() }
       let output = try? connection.capture(
-        RemoteCommand(HostScript.sh(command), timeout: timeout))
+        RemoteCommand(command, timeout: timeout))
       return output?.stdoutText.hasPrefix("released") == true ? entry.target.name : nil
     }
     lock.lock()

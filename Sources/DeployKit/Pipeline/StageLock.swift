@@ -10,7 +10,7 @@ enum StageLock {
   ) throws(HostFailure) {
     let deadline = MonotonicClock.now + wait
     var announced = !announce
-    let command: String
+    let command: ShellScript
     do {
       command = try LockCommands.acquire(host.layout, owner: owner)
     } catch {
@@ -22,7 +22,7 @@ enum StageLock {
       }
       let output: CapturedOutput
       do {
-        output = try connection.capture(RemoteCommand(HostScript.sh(command), timeout: 30))
+        output = try connection.capture(RemoteCommand(command, timeout: 30))
       } catch {
         heldLocks.endTaking(nil)
         throw .ssh(error)
@@ -61,7 +61,7 @@ enum StageLock {
     host: DeployHost, connection: any SSHConnection, token: String, heldLocks: HeldLocks
   ) -> Bool {
     guard let command = try? LockCommands.release(host.layout, token: token),
-      (try? connection.capture(RemoteCommand(HostScript.sh(command), timeout: 30))) != nil
+      (try? connection.capture(RemoteCommand(command, timeout: 30))) != nil
     else { return false }
     heldLocks.remove(target: host.target, layout: host.layout)
     return true
@@ -75,10 +75,7 @@ enum HostJournal {
     _ entries: [JournalEntry], layout: HostLayout, on connection: any SSHConnection
   ) {
     guard !entries.isEmpty else { return }
-    let lines = entries.map(\.jsonLine).map(ShellQuote.word).joined(separator: " ")
-    let script =
-      "mkdir -p \(ShellQuote.word(layout.stateFolder)) && printf '%s\\n' \(lines)"
-      + " >> \(ShellQuote.word(layout.journal))"
-    _ = try? connection.capture(RemoteCommand(HostScript.sh(script), timeout: 30))
+    let script = JournalCommands.append(entries.map(\.jsonLine), layout: layout)
+    _ = try? connection.capture(RemoteCommand(script, timeout: 30))
   }
 }

@@ -1,3 +1,4 @@
+import HostShell
 import Foundation
 
 /// One inventory host through a playbook run: its connection, its facts and the variables it
@@ -43,7 +44,7 @@ final class PlayHost: @unchecked Sendable {
 
 /// The small fact set `gather_facts` collects, in one command.
 enum FactGathering {
-  static let script = #"""
+  static let script: ShellScript = #"""
     [ -r /etc/os-release ] && . /etc/os-release
     printf 'id=%s\nid_like=%s\nversion_id=%s\ncodename=%s\n' "$ID" "$ID_LIKE" "$VERSION_ID" "$VERSION_CODENAME"
     printf 'debian_version=%s\n' "$(cat /etc/debian_version 2>/dev/null)"

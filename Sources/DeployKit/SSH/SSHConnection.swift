@@ -60,10 +60,8 @@ extension SSHConnection {
     -> CommandResult
   {
     let tmp = path + ".deploy-tmp"
-    let octal = String(mode, radix: 8)
-    let command =
-      "umask 077 && cat > \(ShellQuote.word(tmp)) && chmod \(octal) \(ShellQuote.word(tmp))"
-      + " && mv -f \(ShellQuote.word(tmp)) \(ShellQuote.word(path))"
+    let command: ShellScript =
+      "umask 077 && cat > \(tmp) && chmod \(String(mode, radix: 8)) \(tmp) && mv -f \(tmp) \(path)"
     return try run(RemoteCommand(command, stdin: content)) { _, _ in }
   }
 }

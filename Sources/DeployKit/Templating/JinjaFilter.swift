@@ -132,7 +132,9 @@ enum JinjaFilter {
       let regex = try PythonRegex(try string(0, "pattern"), evaluator: evaluator)
       return .string(
         regex.replace(in: PythonFormat.str(value), with: try string(1, "replacement", "")))
-    case "quote": return .string(ShellQuote.word(PythonFormat.str(value)))
+    case "quote":
+      let word: ShellScript = "\(PythonFormat.str(value))"
+      return .string(word.text)
     case "length", "count":
       switch value {
       case .string(let s): return .int(s.count)

@@ -174,10 +174,10 @@ enum AptModule: PlayModule {
 
   /// `apt-get` as Ansible runs it: no questions, keep changed config files, quiet progress.
   /// Waits up to `lock_timeout` for another apt or dpkg (unattended-upgrades) to finish.
-  static func aptGet(_ words: [String], _ options: AptOptions) -> String {
+  static func aptGet(_ words: [String], _ options: AptOptions) -> ShellScript {
     "DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confdef "
       + "-o Dpkg::Options::=--force-confold -o DPkg::Lock::Timeout=\(options.lockTimeout) "
-      + ShellQuote.join(words)
+      + "\(words: words)"
   }
 
   // MARK: Cache
@@ -216,7 +216,7 @@ enum AptModule: PlayModule {
   static func readState(_ packages: [String], _ context: ModuleContext) throws -> [String:
     PackageState]
   {
-    let words = ShellQuote.join(packages)
+    let words: ShellScript = "\(words: packages)"
     let output = try context.succeed(
       """
       command -v apt-get >/dev/null || { echo 'apt-get is not installed on this host' >&2; exit 3; }
@@ -355,9 +355,9 @@ enum AptModule: PlayModule {
   {
     let probe = try context.succeed(
       """
-      [ -f \(ShellQuote.word(path)) ] || { echo 'no such file on the host: '\(ShellQuote.word(path)) >&2; exit 3; }
-      package=$(dpkg-deb -f \(ShellQuote.word(path)) Package) || exit 4
-      version=$(dpkg-deb -f \(ShellQuote.word(path)) Version) || exit 4
+      [ -f \(path) ] || { echo 'no such file on the host: '\(path) >&2; exit 3; }
+      package=$(dpkg-deb -f \(path) Package) || exit 4
+      version=$(dpkg-deb -f \(path) Version) || exit 4
       installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Version}' "$package" 2>/dev/null)
       printf '%s\\n%s\\n%s\\n' "$package" "$version" "$installed"
       """, what: "reading the .deb \(path)")

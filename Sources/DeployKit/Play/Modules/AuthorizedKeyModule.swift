@@ -73,11 +73,10 @@ enum AuthorizedKeyModule: PlayModule {
     }
 
     // One round trip: the user's ids and home, the file's attributes and content.
-    let quotedUser = ShellQuote.word(user)
     if context.checkMode, state == "present", let customPath {
       // In check mode the user may be one an earlier (simulated) task would create: with the
       // path given, the change can still be predicted, as Ansible does.
-      let exists = try context.shell("getent passwd \(quotedUser) >/dev/null")
+      let exists = try context.shell("getent passwd \(user) >/dev/null")
       if !exists.result.succeeded {
         let after = wanted.map(\.text).joined(separator: "\n") + "\n"
         return ModuleResult(
@@ -86,11 +85,12 @@ enum AuthorizedKeyModule: PlayModule {
           values: ["user": .string(user), "path": .string(customPath)])
       }
     }
+    let pathWord: ShellScript = customPath.map { "\($0)" } ?? "\"$home/.ssh/authorized_keys\""
     let probe = try context.succeed(
       """
-      entry=$(getent passwd \(quotedUser)) || { printf 'user %s does not exist\\n' \(quotedUser) >&2; exit 3; }
+      entry=$(getent passwd \(user)) || { printf 'user %s does not exist\\n' \(user) >&2; exit 3; }
       home=$(printf '%s' "$entry" | cut -d: -f6)
-      path=\(customPath.map(ShellQuote.word) ?? "\"$home/.ssh/authorized_keys\"")
+      path=\(pathWord)
       dir=$(dirname "$path")
       printf '%s\\n' "$(printf '%s' "$entry" | cut -d: -f3-4)" "$path"
       stat -c '%a %u:%g' "$dir" 2>/dev/null || echo missing
@@ -148,9 +148,9 @@ enum AuthorizedKeyModule: PlayModule {
         changed: true, message: "would update \(path)", diffs: diffs, values: values)
     }
 
-    let quotedPath = ShellQuote.word(path)
-    let ids = ShellQuote.word(owner)
-    var script = "set -e\ndir=$(dirname \(quotedPath))\n"
+    let quotedPath: ShellScript = "\(path)"
+    let ids: ShellScript = "\(owner)"
+    var script: ShellScript = "set -e\ndir=$(dirname \(quotedPath))\n"
     if manageDir {
       script += "[ -d \"$dir\" ] || mkdir -p \"$dir\"\nchown \(ids) \"$dir\"\nchmod 0700 \"$dir\"\n"
     }

@@ -18,29 +18,29 @@ enum CommandModule: PlayModule {
   {
     try args.allowOnly(arguments)
     let raw = try args.freeForm ?? args.string("cmd", "_raw_params")
-    let line: String
+    let line: ShellScript
     if throughShell {
       guard let raw, !raw.isEmpty else { throw ModuleFailure("no command given") }
-      line = raw
+      // `shell:` is shell the playbook's author wrote to be run as shell.
+      line = ShellScript(authored: raw)
     } else if let argv = try args.list("argv") {
       guard !argv.isEmpty else { throw ModuleFailure("argv is empty") }
-      line = argv.map(ShellQuote.word).joined(separator: " ")
+      line = "\(words: argv)"
     } else {
       guard let raw, !raw.isEmpty else { throw ModuleFailure("no command given") }
       // `command` does not go through a shell: its words are split as Python's shlex does and
       // each is passed as one argument, so `$HOME`, `|` and `;` reach the program literally.
       let words = try ShellWords.split(raw)
-      line = words.map(ShellQuote.word).joined(separator: " ")
+      line = "\(words: words)"
     }
-    let shown = raw ?? line
+    let shown = raw ?? line.text
 
-    var guards: [String] = []
+    var guards: [ShellScript] = []
     if let creates = try args.string("creates") {
-      guards.append(
-        "[ -e \(ShellQuote.word(creates)) ] && { echo 'skip:\(creates.count)'; exit 0; }")
+      guards.append("[ -e \(creates) ] && { echo 'skip:\(creates.count)'; exit 0; }")
     }
     if let removes = try args.string("removes") {
-      guards.append("[ -e \(ShellQuote.word(removes)) ] || { echo 'skip:'; exit 0; }")
+      guards.append("[ -e \(removes) ] || { echo 'skip:'; exit 0; }")
     }
     if !guards.isEmpty {
       let probe = try context.shell(guards.joined(separator: "\n") + "\necho run")
@@ -60,12 +60,13 @@ enum CommandModule: PlayModule {
         values: ["cmd": .string(shown)], simulated: true)
     }
 
-    var script = ""
+    var script: ShellScript = ""
     if let chdir = try args.string("chdir") {
-      script += "cd \(ShellQuote.word(chdir)) || exit 1\n"
+      script += "cd \(chdir) || exit 1\n"
     }
     if throughShell, let executable = try args.string("executable") {
-      script += "exec \(ShellQuote.word(executable)) -c \(ShellQuote.word(line))"
+      // The line is the `-c` argument of that shell: a value here, one quoted word.
+      script += "exec \(executable) -c \(line.text)"
     } else {
       script += line
     }

@@ -29,12 +29,12 @@ enum FileModule: PlayModule {
       throw ModuleFailure("src option requires state to be 'link' or 'hard'")
     }
 
-    var tests: [String: String] = [:]
+    var tests: [String: ShellScript] = [:]
     if requested == "link" {
       guard let src else { throw ModuleFailure("src is required for creating a link") }
       // A relative `src` is relative to the link's folder, as the kernel will read it.
       tests["srcExists"] =
-        "( cd -- \"$(dirname -- \"$p\")\" 2>/dev/null && [ -e \(ShellQuote.word(RemoteFile.dashSafe(src))) ] )"
+        "( cd -- \"$(dirname -- \"$p\")\" 2>/dev/null && [ -e \(RemoteFile.dashSafe(src)) ] )"
       tests["emptyDirectory"] = "[ -d \"$p\" ] && [ -z \"$(ls -A -- \"$p\")\" ]"
     }
     // A link is examined itself when it is what we manage, or when told not to follow it.
@@ -112,7 +112,7 @@ enum FileModule: PlayModule {
     guard current.exists else { return Outcome(changed: false, state: current) }
     if !context.checkMode {
       _ = try context.succeed(
-        "rm -rf -- \(ShellQuote.word(RemoteFile.dashSafe(path)))", what: "removing \(path)")
+        "rm -rf -- \(RemoteFile.dashSafe(path))", what: "removing \(path)")
     }
     return Outcome(changed: true, state: RemoteFile.State())
   }
@@ -133,9 +133,9 @@ enum FileModule: PlayModule {
         return Outcome(changed: true, state: state)
       }
       // Each folder created gets the attributes, as Ansible does, not only the last one.
-      var script = ""
+      var script: ShellScript = ""
       for folder in ancestors(of: path) {
-        let word = ShellQuote.word(RemoteFile.dashSafe(folder))
+        let word: ShellScript = "\(RemoteFile.dashSafe(folder))"
         let set = attributes.commands().map { $0 + " || exit 1" }.joined(separator: "; ")
         // Another process may create it meanwhile (hosts that share a disk): that is fine.
         script +=
@@ -143,8 +143,8 @@ enum FileModule: PlayModule {
           + " || mkdir -- \(word); } || exit 1; target=\(word)"
         script += set.isEmpty ? "; fi\n" : "; \(set); fi\n"
       }
-      script += "target=\(ShellQuote.word(RemoteFile.dashSafe(path)))\necho kind=directory\n"
-      script += "printf 'stat='; stat -L -c '\(RemoteFile.statFormat)' -- \"$target\"\n"
+      script += "target=\(RemoteFile.dashSafe(path))\necho kind=directory\n"
+      script += "printf 'stat='; stat -L -c \(RemoteFile.statFormat) -- \"$target\"\n"
       let output = try context.succeed(script, what: "creating directory \(path)")
       return Outcome(changed: true, state: RemoteFile.parse(output.stdoutText))
     }
@@ -159,24 +159,25 @@ enum FileModule: PlayModule {
   private static func settleTree(
     _ path: String, _ attributes: RemoteFile.Attributes, _ context: ModuleContext
   ) throws -> Bool {
-    let word = ShellQuote.word(RemoteFile.dashSafe(path))
-    var conditions: [String] = []
+    let word: ShellScript = "\(RemoteFile.dashSafe(path))"
+    var conditions: [ShellScript] = []
     if let mode = attributes.mode {
       conditions.append("\\( ! -type l ! -perm \(String(mode, radix: 8)) \\)")
     }
-    if let owner = attributes.owner { conditions.append("! -user \(ShellQuote.word(owner))") }
-    if let group = attributes.group { conditions.append("! -group \(ShellQuote.word(group))") }
-    let find = "find \(word) -mindepth 1 \\( \(conditions.joined(separator: " -o ")) \\) -print"
+    if let owner = attributes.owner { conditions.append("! -user \(owner)") }
+    if let group = attributes.group { conditions.append("! -group \(group)") }
+    let find: ShellScript =
+      "find \(word) -mindepth 1 \\( \(conditions.joined(separator: " -o ")) \\) -print"
     let probe = try context.succeed(
       "\(find) | head -n 1", what: "examining the files under \(path)")
     guard !probe.stdout.isEmpty else { return false }
     if context.checkMode { return true }
-    var commands: [String] = []
+    var commands: [ShellScript] = []
     if let owner = attributes.owner {
-      commands.append("chown -R -h -- \(ShellQuote.word(owner)) \(word)")
+      commands.append("chown -R -h -- \(owner) \(word)")
     }
     if let group = attributes.group {
-      commands.append("chgrp -R -h -- \(ShellQuote.word(group)) \(word)")
+      commands.append("chgrp -R -h -- \(group) \(word)")
     }
     if let mode = attributes.mode {
       commands.append("chmod -R -- \(String(mode, radix: 8)) \(word)")
@@ -232,12 +233,12 @@ enum FileModule: PlayModule {
       state.attributesKnown = current.exists
       return Outcome(changed: true, state: state)
     }
-    let word = ShellQuote.word(RemoteFile.dashSafe(path))
-    var script = removeFolder ? "rmdir -- \(word) || exit 1\n" : ""
+    let word: ShellScript = "\(RemoteFile.dashSafe(path))"
+    var script: ShellScript = removeFolder ? "rmdir -- \(word) || exit 1\n" : ""
     // -n: a link to a folder is replaced, not followed into.
-    script += "ln -sfn -- \(ShellQuote.word(src)) \(word) || exit 1\ntarget=\(word)\n"
-    script += attributes.commands(onLink: true).map { $0 + " || exit 1\n" }.joined()
-    script += "echo kind=link\nprintf 'stat='; stat -c '\(RemoteFile.statFormat)' -- \"$target\"\n"
+    script += "ln -sfn -- \(src) \(word) || exit 1\ntarget=\(word)\n"
+    script += attributes.commands(onLink: true).map { $0 + " || exit 1\n" }.joined(separator: "")
+    script += "echo kind=link\nprintf 'stat='; stat -c \(RemoteFile.statFormat) -- \"$target\"\n"
     let output = try context.succeed(script, what: "creating link \(path)")
     var state = RemoteFile.parse(output.stdoutText)
     state.linkTarget = src
@@ -257,14 +258,14 @@ enum FileModule: PlayModule {
       }
       return Outcome(changed: true, state: state)
     }
-    let word = ShellQuote.word(RemoteFile.dashSafe(path))
-    var script = "target=\(word)\ntouch -- \"$target\" || exit 1\n"
+    let word: ShellScript = "\(RemoteFile.dashSafe(path))"
+    var script: ShellScript = "target=\(word)\ntouch -- \"$target\" || exit 1\n"
     script += attributes.differing(
       from: current.exists ? current : RemoteFile.State(mode: -1, uid: -1, gid: -1)
     )
-    .commands().map { $0 + " || exit 1\n" }.joined()
+    .commands().map { $0 + " || exit 1\n" }.joined(separator: "")
     script += "if [ -d \"$target\" ]; then echo kind=directory; else echo kind=file; fi\n"
-    script += "printf 'stat='; stat -L -c '\(RemoteFile.statFormat)' -- \"$target\"\n"
+    script += "printf 'stat='; stat -L -c \(RemoteFile.statFormat) -- \"$target\"\n"
     let output = try context.succeed(script, what: "touching \(path)")
     return Outcome(changed: true, state: RemoteFile.parse(output.stdoutText))
   }

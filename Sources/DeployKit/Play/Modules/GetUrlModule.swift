@@ -11,7 +11,7 @@ enum GetUrlModule: PlayModule {
   ]
 
   /// `checksum: sha256:…` algorithms and the coreutils program for each.
-  static let checksumPrograms = [
+  static let checksumPrograms: [String: ShellScript] = [
     "md5": "md5sum", "sha1": "sha1sum", "sha224": "sha224sum", "sha256": "sha256sum",
     "sha384": "sha384sum", "sha512": "sha512sum",
   ]
@@ -48,11 +48,11 @@ enum GetUrlModule: PlayModule {
       ?? "index.html"
     let probe = try context.succeed(
       """
-      dest=\(ShellQuote.word(destination))
-      [ -d "$dest" ] && dest="${dest%/}/"\(ShellQuote.word(urlName))
+      dest=\(destination)
+      [ -d "$dest" ] && dest="${dest%/}/"\(urlName)
       printf '%s\\n' "$dest"
       if [ -f "$dest" ]; then \(program) "$dest" | cut -d' ' -f1; else echo -; fi
-      [ -f "$dest" ] && stat -L -c '\(RemoteFile.statFormat)' -- "$dest"
+      [ -f "$dest" ] && stat -L -c \(RemoteFile.statFormat) -- "$dest"
       exit 0
       """, what: "reading \(destination)")
     let lines = probe.stdoutText.split(separator: "\n").map(String.init)
@@ -92,13 +92,13 @@ enum GetUrlModule: PlayModule {
   /// Fetches `url` into a temporary file on the host, checks it, and (outside check mode) puts
   /// it in place if its content differs. Returns the download's checksum and size.
   static func download(
-    url: String, to dest: String, program: String, expected: String?, timeout: Int,
+    url: String, to dest: String, program: ShellScript, expected: String?, timeout: Int,
     _ context: ModuleContext
   ) throws -> (checksum: String, size: Int) {
-    let quotedDest = ShellQuote.word(dest)
-    let quotedURL = ShellQuote.word(url)
+    let quotedDest: ShellScript = "\(dest)"
+    let quotedURL: ShellScript = "\(url)"
     // Check mode downloads to /tmp so that nothing beside dest appears, even briefly.
-    let temporary =
+    let temporary: ShellScript =
       context.checkMode
       ? "mktemp /tmp/.get_url.XXXXXX" : "mktemp \"$(dirname \(quotedDest))/.get_url.XXXXXX\""
     let python = """
@@ -107,7 +107,9 @@ enum GetUrlModule: PlayModule {
           with open(sys.argv[2], 'wb') as out:
               shutil.copyfileobj(response, out)
       """
-    let script = """
+    let verify: ShellScript = expected.map { "[ \"$sum\" = \($0) ] || exit 5" } ?? ""
+    let stopInCheckMode: ShellScript = context.checkMode ? "exit 0" : ""
+    let script: ShellScript = """
       tmp=$(\(temporary)) || exit 3
       trap 'rm -f "$tmp"' EXIT
       if command -v curl >/dev/null; then
@@ -116,7 +118,7 @@ enum GetUrlModule: PlayModule {
         wget -q -T \(timeout) -O "$tmp" \(quotedURL) || exit 4
       elif command -v python3 >/dev/null; then
         # Only the traceback's last line says what went wrong.
-        err=$(python3 -c \(ShellQuote.word(python)) \(quotedURL) "$tmp" \(timeout) 2>&1) || {
+        err=$(python3 -c \(python) \(quotedURL) "$tmp" \(timeout) 2>&1) || {
           printf '%s\\n' "$err" | tail -n 1 >&2; exit 4; }
       else
         echo 'none of curl, wget, python3 is installed on the host' >&2; exit 3
@@ -124,9 +126,9 @@ enum GetUrlModule: PlayModule {
       sum=$(\(program) "$tmp" | cut -d' ' -f1)
       echo "sum=$sum"
       echo "size=$(stat -c %s "$tmp")"
-      \(expected.map { "[ \"$sum\" = \(ShellQuote.word($0)) ] || exit 5" } ?? "")
+      \(verify)
       [ -f \(quotedDest) ] && cmp -s "$tmp" \(quotedDest) && exit 0
-      \(context.checkMode ? "exit 0" : "")
+      \(stopInCheckMode)
       if [ -e \(quotedDest) ]; then chmod --reference=\(quotedDest) "$tmp"; else chmod 0644 "$tmp"; fi
       mv -f "$tmp" \(quotedDest) || exit 6
       """

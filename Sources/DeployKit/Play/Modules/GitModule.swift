@@ -25,9 +25,14 @@ enum GitModule: PlayModule {
     if let depth, depth < 1 {
       throw ModuleFailure("depth must be a positive integer, got \(depth)")
     }
+    // Quoting keeps a value one word, but git still reads a word that starts with '-' as an
+    // option (`--upload-pack=CMD` runs CMD), and not every git command here takes `--`.
+    for (name, value) in [("repo", repo), ("remote", remote), ("version", version)]
+    where value.hasPrefix("-") {
+      throw ModuleFailure("\(name) must not start with '-' (git would read it as an option): \(value)")
+    }
 
-    let dest = ShellQuote.word(destination)
-    var preamble = """
+    var preamble: ShellScript = """
       command -v git >/dev/null || { echo 'Failed to find required executable "git" on the host' >&2; exit 3; }
       export GIT_TERMINAL_PROMPT=0
 
@@ -37,11 +42,11 @@ enum GitModule: PlayModule {
     }
     let probe = try context.shell(
       preamble + """
-        dest=\(dest)
+        dest=\(destination)
         if [ -d "$dest/.git" ]; then
           echo exists=repo
           echo "head=$(git -C "$dest" rev-parse HEAD 2>/dev/null)"
-          echo "url=$(git -C "$dest" config --get remote.\(ShellQuote.word(remote)).url)"
+          echo "url=$(git -C "$dest" config --get remote.\(remote).url)"
           echo "dirty=$(git -C "$dest" status --porcelain --untracked-files=no | wc -l)"
         elif [ -e "$dest" ] && [ -n "$(ls -A "$dest" 2>/dev/null)" ]; then
           echo exists=other
@@ -99,11 +104,11 @@ enum GitModule: PlayModule {
         values: values)
     }
 
-    let quotedRepo = ShellQuote.word(repo)
-    let quotedRemote = ShellQuote.word(remote)
-    let quotedVersion = ShellQuote.word(version)
-    let depthOption = depth.map { " --depth \($0)" } ?? ""
-    var script = preamble + "set -e\ndest=\(dest)\n"
+    let quotedRepo: ShellScript = "\(repo)"
+    let quotedRemote: ShellScript = "\(remote)"
+    let quotedVersion: ShellScript = "\(version)"
+    let depthOption: ShellScript = depth.map { " --depth \($0)" } ?? ""
+    var script = preamble + "set -e\ndest=\(destination)\n"
     if before == nil {
       if version == "HEAD" {
         script += "git clone --origin \(quotedRemote)\(depthOption) -- \(quotedRepo) \"$dest\"\n"
@@ -162,12 +167,12 @@ enum GitModule: PlayModule {
 
   /// The commit `version` names on the remote, without fetching; nil if it does not say.
   static func remoteCommit(
-    _ repo: String, _ version: String, isCommit: Bool, _ preamble: String,
+    _ repo: String, _ version: String, isCommit: Bool, _ preamble: ShellScript,
     _ context: ModuleContext
   ) throws -> String? {
     if isCommit { return version }
     let output = try context.shell(
-      preamble + "git ls-remote \(ShellQuote.word(repo)) \(ShellQuote.word(version))")
+      preamble + "git ls-remote \(repo) \(version)")
     guard output.result.succeeded else {
       throw ModuleFailure(
         "git ls-remote \(repo) failed: "

@@ -16,7 +16,7 @@ enum GroupModule: PlayModule {
     let system = try args.bool("system", default: false)
     let nonUnique = try args.bool("non_unique", default: false)
 
-    let entry = try context.shell("getent group \(ShellQuote.word(group))")
+    let entry = try context.shell("getent group \(group)")
     // name:x:gid:members
     let fields = entry.stdoutText.trimmingCharacters(in: .newlines).split(
       separator: ":", omittingEmptySubsequences: false)
@@ -31,8 +31,7 @@ enum GroupModule: PlayModule {
         return ModuleResult(changed: false, values: values)
       }
       if !context.checkMode {
-        _ = try context.succeed(
-          "groupdel \(ShellQuote.word(group))", what: "groupdel \(group)")
+        _ = try context.succeed("groupdel \(group)", what: "groupdel \(group)")
       }
       return ModuleResult(
         changed: true, message: context.checkMode ? "would remove group \(group)" : nil,
@@ -51,14 +50,14 @@ enum GroupModule: PlayModule {
         if system { words.append("-r") }
         words.append(group)
       }
-      let command = ShellQuote.join(words)
+      let command: ShellScript = "\(words: words)"
       if context.checkMode {
         if let gid { values["gid"] = .int(gid) }
         return ModuleResult(changed: true, message: "would run: \(command)", values: values)
       }
       _ = try context.succeed(command, what: words[0])
       let after = try context.succeed(
-        "getent group \(ShellQuote.word(group)) | cut -d: -f3", what: "reading group \(group)")
+        "getent group \(group) | cut -d: -f3", what: "reading group \(group)")
       if let number = Int(after.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) {
         values["gid"] = .int(number)
       }

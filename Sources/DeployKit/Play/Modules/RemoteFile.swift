@@ -45,19 +45,19 @@ enum RemoteFile {
     var content = false
     var sha1 = false
     /// Extra shell conditions to evaluate in the same round trip, by name; `"$p"` is the path.
-    var tests: [String: String] = [:]
+    var tests: [String: ShellScript] = [:]
   }
 
   /// `stat` fields in the order `parseStat` reads them. `%U`/`%G` are names, which cannot hold
-  /// `|` on any sane system.
+  /// `|` on any sane system. It goes into scripts as a word of its own, which quotes it.
   static let statFormat = "%a|%u|%g|%U|%G|%s|%Y"
 
   /// Reads `path`'s kind, attributes and (optionally) content in one round trip.
   static func probe(_ path: String, _ options: ProbeOptions, in context: ModuleContext) throws
     -> State
   {
-    var script = """
-      p=\(ShellQuote.word(dashSafe(path)))
+    var script: ShellScript = """
+      p=\(dashSafe(path))
       follow=\(options.follow ? 1 : 0)
       if [ -L "$p" ]; then echo islink=1; fi
       if [ -L "$p" ] && [ "$follow" = 0 ]; then kind=link
@@ -71,12 +71,14 @@ enum RemoteFile {
 
       """
     for (name, condition) in options.tests.sorted(by: { $0.key < $1.key }) {
-      script += "if \(condition); then echo 'test.\(name)=1'; else echo 'test.\(name)=0'; fi\n"
+      let passed = "test.\(name)=1"
+      let failed = "test.\(name)=0"
+      script += "if \(condition); then echo \(passed); else echo \(failed); fi\n"
     }
     script += """
       [ "$kind" = absent ] && exit 0
       if [ "$kind" = link ]; then deref=; else deref=-L; fi
-      printf 'stat='; stat $deref -c '\(statFormat)' -- "$p" || exit 1
+      printf 'stat='; stat $deref -c \(statFormat) -- "$p" || exit 1
       if [ -L "$p" ]; then printf 'link='; readlink -- "$p" | base64 | tr -d '\\n'; echo; fi
 
       """
@@ -198,14 +200,14 @@ enum RemoteFile {
 
     /// Shell commands setting these attributes on `"$target"`. Links get `chown -h` (Linux has
     /// no mode on a link, so `mode` is not applied to one).
-    func commands(onLink: Bool = false) -> [String] {
-      var commands: [String] = []
-      let noDereference = onLink ? " -h" : ""
+    func commands(onLink: Bool = false) -> [ShellScript] {
+      var commands: [ShellScript] = []
+      let noDereference: ShellScript = onLink ? " -h" : ""
       if let owner {
-        commands.append("chown\(noDereference) -- \(ShellQuote.word(owner)) \"$target\"")
+        commands.append("chown\(noDereference) -- \(owner) \"$target\"")
       }
       if let group {
-        commands.append("chgrp\(noDereference) -- \(ShellQuote.word(group)) \"$target\"")
+        commands.append("chgrp\(noDereference) -- \(group) \"$target\"")
       }
       if let mode, !onLink { commands.append("chmod -- \(String(mode, radix: 8)) \"$target\"") }
       return commands
@@ -222,13 +224,14 @@ enum RemoteFile {
   static func apply(
     _ attributes: Attributes, to path: String, onLink: Bool = false, in context: ModuleContext
   ) throws -> State {
-    var lines = ["target=\(ShellQuote.word(dashSafe(path)))"]
+    var lines: [ShellScript] = ["target=\(dashSafe(path))"]
     lines += attributes.commands(onLink: onLink).map { $0 + " || exit 1" }
     lines.append(
       onLink
         ? "echo kind=link"
         : "if [ -d \"$target\" ]; then echo kind=directory; else echo kind=file; fi")
-    lines.append("printf 'stat='; stat \(onLink ? "" : "-L ")-c '\(statFormat)' -- \"$target\"")
+    let dereference: ShellScript = onLink ? "" : "-L "
+    lines.append("printf 'stat='; stat \(dereference)-c \(statFormat) -- \"$target\"")
     let output = try context.succeed(
       lines.joined(separator: "\n"), what: "setting owner, group or mode of \(path)")
     return parse(output.stdoutText)
@@ -263,7 +266,7 @@ enum RemoteFile {
 
   static func write(_ request: Write, in context: ModuleContext) throws -> Written {
     let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-    var script = "dest=\(ShellQuote.word(dashSafe(request.path)))\n"
+    var script: ShellScript = "dest=\(dashSafe(request.path))\n"
     if request.followLinks {
       script += "if [ -L \"$dest\" ]; then dest=$(readlink -f -- \"$dest\") || exit 1; fi\n"
     }
@@ -277,7 +280,7 @@ enum RemoteFile {
     // The name is chosen here so that `validate` can name it; noclobber refuses to reuse a
     // file someone else put there (and then it is not ours to remove).
     script += """
-      target="$dir/.deploy-tmp.\(suffix)"
+      target="$dir/.deploy-tmp."\(suffix)
       (umask 077; set -C; : > "$target") || exit 1
       fail() { rm -f -- "$target"; exit "${1:-1}"; }
       cat > "$target" || fail
@@ -317,7 +320,7 @@ enum RemoteFile {
     script += """
       mv -f -- "$target" "$dest" || fail
       echo kind=file
-      printf 'stat='; stat -c '\(statFormat)' -- "$dest"
+      printf 'stat='; stat -c \(statFormat) -- "$dest"
       """
     let output = try context.shell(script, stdin: request.content)
     let status = output.result.exitStatus
@@ -344,12 +347,13 @@ enum RemoteFile {
 
   /// `validate` as Ansible runs it: split into words like a command line (no shell features),
   /// each `%s` standing for the temporary file.
-  static func validationCommand(_ validate: String) throws(ModuleFailure) -> String {
+  static func validationCommand(_ validate: String) throws(ModuleFailure) -> ShellScript {
     guard validate.contains("%s") else {
       throw ModuleFailure("validate must contain %s: \(validate)")
     }
     return try ShellWords.split(validate).map { word in
-      word.components(separatedBy: "%s").map(ShellQuote.word).joined(separator: "\"$target\"")
+      word.components(separatedBy: "%s").map { "\($0)" as ShellScript }.joined(
+        separator: "\"$target\"")
     }.joined(separator: " ")
   }
 

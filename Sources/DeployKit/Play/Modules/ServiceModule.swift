@@ -83,8 +83,8 @@ enum ServiceModule: PlayModule {
           ? "would \(plan.joined(separator: " and ")) \(service)" : nil, values: values)
     }
 
-    let quoted = ShellQuote.word(service)
-    var script = "set -e\n"
+    let quoted: ShellScript = "\(service)"
+    var script: ShellScript = "set -e\n"
     for action in actions {
       script +=
         before.manager == "systemd"
@@ -130,7 +130,7 @@ enum ServiceModule: PlayModule {
 
   /// Reads manager, presence, running and boot state in one round trip.
   static func read(_ service: String, _ context: ModuleContext) throws -> Status {
-    let quoted = ShellQuote.word(service)
+    let quoted: ShellScript = "\(service)"
     let output = try context.succeed(
       """
       if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; then

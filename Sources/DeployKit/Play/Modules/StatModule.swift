@@ -11,7 +11,7 @@ enum StatModule: PlayModule {
   ]
 
   /// The checksum commands for Ansible's `checksum_algorithm` values.
-  static let checksumCommands = [
+  static let checksumCommands: [String: ShellScript] = [
     "md5": "md5sum", "sha1": "sha1sum", "sha224": "sha224sum", "sha256": "sha256sum",
     "sha384": "sha384sum", "sha512": "sha512sum",
   ]
@@ -35,9 +35,9 @@ enum StatModule: PlayModule {
   }
 
   /// One round trip: `stat` fields, link target, access tests, checksum.
-  static func script(path: String, follow: Bool, checksumCommand: String?) -> String {
-    var script = """
-      p=\(ShellQuote.word(RemoteFile.dashSafe(path)))
+  static func script(path: String, follow: Bool, checksumCommand: ShellScript?) -> ShellScript {
+    var script: ShellScript = """
+      p=\(RemoteFile.dashSafe(path))
 
       """
     // Following a dangling link finds nothing, as Python's os.stat does.

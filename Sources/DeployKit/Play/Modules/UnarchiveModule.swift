@@ -65,11 +65,12 @@ enum UnarchiveModule: PlayModule {
       stdin = Array(data)
     }
 
-    let dest = ShellQuote.word(destination)
     let act = !context.checkMode
-    var script = "dest=\(dest)\n"
+    // The shell's own true or false, tested where the script would change something.
+    let acting: ShellScript = act ? "true" : "false"
+    var script: ShellScript = "dest=\(destination)\n"
     if let creates {
-      script += "[ -e \(ShellQuote.word(creates)) ] && { echo skip; exit 0; }\n"
+      script += "[ -e \(creates) ] && { echo skip; exit 0; }\n"
     }
     script += """
       [ -d "$dest" ] || { printf "dest '%s' must be an existing dir\\n" "$dest" >&2; exit 3; }
@@ -77,7 +78,7 @@ enum UnarchiveModule: PlayModule {
       """
     if remote {
       script += """
-        archive=\(ShellQuote.word(source))
+        archive=\(source)
         [ -f "$archive" ] || { printf "Source '%s' does not exist\\n" "$archive" >&2; exit 3; }
 
         """
@@ -93,42 +94,46 @@ enum UnarchiveModule: PlayModule {
     var ignored = ["Mod time differs"].filter { _ in keepNewer }
     if owner != nil { ignored.append("Uid differs") }
     if group != nil { ignored.append("Gid differs") }
-    let filter =
+    let filter: ShellScript =
       ignored.isEmpty
-      ? "cat" : "grep -v -E " + ShellQuote.word(": (" + ignored.joined(separator: "|") + ")$")
-    let tarOptions = ShellQuote.join(extraOptions + (keepNewer ? ["--keep-newer-files"] : []))
+      ? "cat" : "grep -v -E \(": (" + ignored.joined(separator: "|") + ")$")"
+    let tarOptions: ShellScript =
+      "\(words: extraOptions + (keepNewer ? ["--keep-newer-files"] : []))"
     script += """
       if tar -tf "$archive" >/dev/null 2>&1; then
         echo kind=tar
         tar -tf "$archive" | sed 's/^/file=/'
         differences=$(tar -C "$dest" -d -f "$archive" 2>&1 | \(filter) | grep -c .)
         echo "differs=$differences"
-        if [ "$differences" -gt 0 ] && \(act); then
+        if [ "$differences" -gt 0 ] && \(acting); then
           tar -C "$dest" -x -f "$archive" \(tarOptions) || exit 5
         fi
         members() { tar -tf "$archive"; }
       elif [ "$(head -c 2 "$archive")" = PK ]; then
         echo kind=zip
         command -v python3 >/dev/null || { echo 'zip archives need python3 on the host' >&2; exit 4; }
-        python3 -c \(ShellQuote.word(zipHelper)) "$archive" "$dest" \(act ? "extract" : "compare") || exit 5
+        python3 -c \(zipHelper) "$archive" "$dest" \(act ? "extract" : "compare") || exit 5
         members() { python3 -c 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$archive"; }
       else
-        printf 'Failed to find handler for "%s". Make sure the required command to extract the file is installed.\\n' \(ShellQuote.word(source)) >&2
+        printf 'Failed to find handler for "%s". Make sure the required command to extract the file is installed.\\n' \(source) >&2
         exit 4
       fi
 
       """
-    for (flag, wanted) in [("U", owner), ("G", group)] {
+    // stat's format letters for the name and the id, and the command that sets it.
+    let attributes: [(name: ShellScript, id: ShellScript, change: ShellScript, wanted: String?)] = [
+      ("%U", "%u", "chown -h", owner), ("%G", "%g", "chgrp -h", group),
+    ]
+    for (name, id, change, wanted) in attributes {
       guard let wanted else { continue }
-      let numeric = flag == "U" ? "u" : "g"
-      let change = flag == "U" ? "chown -h" : "chgrp -h"
+      let apply: ShellScript = act ? "\(change) \(wanted) \"$path\" || exit 6" : ":"
       script += """
         members | while IFS= read -r member; do
           path="$dest/$member"
           [ -e "$path" ] || [ -L "$path" ] || continue
-          if [ "$(stat -c %\(flag) "$path")" != \(ShellQuote.word(wanted)) ] && [ "$(stat -c %\(numeric) "$path")" != \(ShellQuote.word(wanted)) ]; then
+          if [ "$(stat -c \(name) "$path")" != \(wanted) ] && [ "$(stat -c \(id) "$path")" != \(wanted) ]; then
             echo attribute="$member"
-            \(act ? "\(change) \(ShellQuote.word(wanted)) \"$path\" || exit 6" : ":")
+            \(apply)
           fi
         done || exit 6
 

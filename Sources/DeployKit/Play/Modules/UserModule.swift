@@ -64,11 +64,11 @@ enum UserModule: PlayModule {
       ]
       guard account != nil else { return ModuleResult(changed: false, values: values) }
       let words = ["userdel"] + (remove ? ["-r"] : []) + (force ? ["-f"] : []) + [user]
+      let command: ShellScript = "\(words: words)"
       if context.checkMode {
-        return ModuleResult(
-          changed: true, message: "would run: \(ShellQuote.join(words))", values: values)
+        return ModuleResult(changed: true, message: "would run: \(command)", values: values)
       }
-      let output = try context.shell(ShellQuote.join(words))
+      let output = try context.shell(command)
       // userdel -r exits 12 when only the mail spool or home was missing: the account is gone.
       guard output.result.succeeded || (remove && output.result.exitStatus == 12) else {
         throw ModuleFailure(
@@ -138,7 +138,7 @@ enum UserModule: PlayModule {
       words.append(user)
     }
 
-    let command = ShellQuote.join(words)
+    let command: ShellScript = "\(words: words)"
     if context.checkMode {
       var values: [String: VarValue] = ["name": .string(user), "state": .string("present")]
       if let account { values = describe(user, account: account, system: system) }
@@ -147,14 +147,14 @@ enum UserModule: PlayModule {
     var script = command
     // usermod -L/-U only touch the password; useradd takes no lock flag, so lock afterwards.
     if account == nil, passwordLock == true {
-      script += " && usermod -L \(ShellQuote.word(user))"
+      script += " && usermod -L \(user)"
     }
     let output = try context.shell(script)
     guard output.result.succeeded else {
       throw ModuleFailure(
         "\(words[0]) failed (exit \(output.result.exitStatus)): "
           + output.stderrText.trimmingCharacters(in: .whitespacesAndNewlines),
-        values: ["name": .string(user), "cmd": .string(command)])
+        values: ["name": .string(user), "cmd": .string(command.text)])
     }
     let (after, _) = try read(user, groups: [], context)
     guard let after else { throw ModuleFailure("\(user) does not exist after \(words[0])") }
@@ -184,18 +184,18 @@ enum UserModule: PlayModule {
   static func read(_ user: String, groups: [String], _ context: ModuleContext) throws -> (
     Account?, [String: Int]
   ) {
-    let quoted = ShellQuote.word(user)
-    var script = """
-      if entry=$(getent passwd \(quoted)); then
+    var script: ShellScript = """
+      if entry=$(getent passwd \(user)); then
         echo "passwd:$entry"
-        echo "groups:$(id -Gn \(quoted) 2>/dev/null)"
-        echo "shadow:$(getent shadow \(quoted) | cut -d: -f2)"
+        echo "groups:$(id -Gn \(user) 2>/dev/null)"
+        echo "shadow:$(getent shadow \(user) | cut -d: -f2)"
       fi
 
       """
     // The user's own name too: useradd needs to know whether a group of that name exists.
     for name in Set(groups + [user]).sorted() {
-      script += "g=$(getent group \(ShellQuote.word(name))) && echo \"group:\(name):$g\"\n"
+      // The name is a word of its own, never inside the double quotes that expand "$g".
+      script += "g=$(getent group \(name)) && printf 'group:%s:%s\\n' \(name) \"$g\"\n"
     }
     script += "exit 0\n"
     let output = try context.succeed(script, what: "reading user \(user)")

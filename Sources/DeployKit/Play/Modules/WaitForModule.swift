@@ -50,11 +50,11 @@ enum WaitForModule: PlayModule {
     }
 
     // The condition, as a shell test that succeeds once the wait is over.
-    let condition: String
+    let condition: ShellScript
     let what: String
     if let port {
-      let open =
-        "timeout \(connectTimeout) bash -c 'exec 3<>\"/dev/tcp/$1/$2\"' _ \(ShellQuote.word(host)) \(port) 2>/dev/null"
+      let open: ShellScript =
+        "timeout \(connectTimeout) bash -c 'exec 3<>\"/dev/tcp/$1/$2\"' _ \(host) \(port) 2>/dev/null"
       if state == "stopped" {
         condition = "! \(open)"
       } else if let searchRegex {
@@ -63,18 +63,18 @@ enum WaitForModule: PlayModule {
         condition =
           "timeout \(connectTimeout) bash -c 'exec 3<>\"/dev/tcp/$1/$2\"; "
           + "while IFS= read -r -t 2 line <&3; do printf \"%s\\n\" \"$line\"; done' _ "
-          + "\(ShellQuote.word(host)) \(port) 2>/dev/null | grep -Eq -- \(ShellQuote.word(searchRegex))"
+          + "\(host) \(port) 2>/dev/null | grep -Eq -- \(searchRegex)"
       } else {
         condition = open
       }
       what = "\(host):\(port)"
     } else if let path {
-      let quoted = ShellQuote.word(path)
+      let quoted: ShellScript = "\(path)"
       switch state {
       case "absent": condition = "[ ! -e \(quoted) ]"
       default:
         condition =
-          searchRegex.map { "[ -r \(quoted) ] && grep -Eq -- \(ShellQuote.word($0)) \(quoted)" }
+          searchRegex.map { "[ -r \(quoted) ] && grep -Eq -- \($0) \(quoted)" }
           ?? "[ -e \(quoted) ]"
       }
       what = "file \(path)"
@@ -84,7 +84,7 @@ enum WaitForModule: PlayModule {
       what = "nothing"
     }
 
-    let script = """
+    let script: ShellScript = """
       command -v bash >/dev/null || { echo 'bash is needed to wait for a port' >&2; exit 3; }
       start=$(date +%s)
       sleep \(delay)

@@ -1,25 +1,5 @@
 import DeployKit
 import Testing
-import HostShell
-
-@Suite struct ShellQuoteTests {
-  /// Round-trips each value through a real `sh`: what the shell sees must be exactly the value.
-  @Test(arguments: [
-    "v1", "v1; touch /tmp/pwned", "$(id)", "`id`", "it's", "a b", "", "-rf", "line\nbreak",
-    "'", "\"\\", "*", "~root", "a'b'c", "ünïcode",
-  ])
-  func shellSeesExactlyTheValue(_ value: String) throws {
-    let script = "printf '%s' " + ShellQuote.word(value)
-    let result = try ChildProcess.capture(["sh", "-c", script])
-    #expect(result.exit.status == 0)
-    #expect(result.stdout == value)
-  }
-
-  @Test func safeWordsStayReadable() {
-    #expect(ShellQuote.word("/srv/app/releases/v1.2.3") == "/srv/app/releases/v1.2.3")
-    #expect(ShellQuote.join(["git", "checkout", "a b"]) == "git checkout 'a b'")
-  }
-}
 
 @Suite struct ExitStatusTests {
   @Test func mostSeriousFailureWins() {
