@@ -108,4 +108,3 @@ public struct CapturedOutput: Sendable {
   public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
   public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 }
-

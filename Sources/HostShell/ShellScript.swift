@@ -55,8 +55,7 @@ public struct ShellScript: Sendable, Hashable, CustomStringConvertible,
 
 extension ShellScript {
   /// Scripts one after another, `separator` (a newline unless said otherwise) between them.
-  public static func lines(_ scripts: [ShellScript], separator: ShellScript = "\n") -> ShellScript
-  {
+  public static func lines(_ scripts: [ShellScript], separator: ShellScript = "\n") -> ShellScript {
     ShellScript(verbatim: scripts.map(\.text).joined(separator: separator.text))
   }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import DeployKit
-import HostShell
 import Foundation
+import HostShell
 
 struct LockCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -89,7 +89,9 @@ struct UnlockCommand: ParsableCommand {
         project: project, connection: connection, app: app, stage: stage, limit: limit)
       let force = self.force
       let results = context.onEachHost { host, connection throws(HostFailure) -> LockState? in
-        let output = try connection.succeed(LockCommands.remove(host.layout, force: force), what: "removing the lock", timeout: 60).stdoutText
+        let output = try connection.succeed(
+          LockCommands.remove(host.layout, force: force), what: "removing the lock", timeout: 60
+        ).stdoutText
         return LockCommands.parse(output)
       }
       var statuses: [ExitStatus] = []

@@ -47,4 +47,3 @@ struct StageContext {
     return Array(zip(plan.hosts, results)).map { (host: $0.0, result: $0.1) }
   }
 }
-

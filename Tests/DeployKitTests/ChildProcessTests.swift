@@ -1,6 +1,6 @@
 import DeployKit
-import Testing
 import HostShell
+import Testing
 
 @Suite struct ChildProcessTests {
   @Test func keepsStreamsApartAndInOrder() throws {
@@ -34,4 +34,3 @@ import HostShell
     #expect(MonotonicClock.now - started < 5)
   }
 }
-

@@ -1,7 +1,7 @@
 import DeployKit
 import Foundation
-import Testing
 import HostShell
+import Testing
 
 /// Runs the generated scripts with a real git against a local bare repository: the same text an
 /// SSH host's shell would get.

@@ -1,8 +1,8 @@
 import Foundation
+import HostShell
 import Testing
 
 @testable import DeployKit
-import HostShell
 
 /// An app's folder on a "host" that is a temporary directory on this machine: the scripts built
 /// for a host over SSH run here with /bin/sh, exactly as `sh -c` on the host would run them. The

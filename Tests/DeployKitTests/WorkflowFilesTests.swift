@@ -1,7 +1,7 @@
 import DeployKit
 import Foundation
-import Testing
 import HostShell
+import Testing
 
 /// Runs the real remote command with `sh` on a folder, as a host's shell would.
 @Suite("Workflow files")

@@ -1,6 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
+
 @testable import HostShell
 
 @Suite("Workflow loader")

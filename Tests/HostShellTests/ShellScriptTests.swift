@@ -85,7 +85,8 @@ struct HostileStrings: IteratorProtocol {
         .dropLast().map { String(decoding: $0, as: UTF8.self) }
       #expect(printed.count == batch.count)
       for (value, back) in zip(batch, printed) where value != back {
-        Issue.record("\(context): \(String(reflecting: value)) came back as \(String(reflecting: back))")
+        Issue.record(
+          "\(context): \(String(reflecting: value)) came back as \(String(reflecting: back))")
       }
     }
     #expect(!FileManager.default.fileExists(atPath: pwned), "a value ran as shell")

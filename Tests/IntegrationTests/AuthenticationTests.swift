@@ -1,7 +1,7 @@
 import DeployKit
 import Foundation
-import Testing
 import HostShell
+import Testing
 
 #if canImport(Glibc)
   import Glibc

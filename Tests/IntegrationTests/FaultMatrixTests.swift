@@ -1,6 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
+
 @testable import HostShell
 
 /// The fault matrix (issue 12): each fault injected on purpose against real sshd hosts, bounded

@@ -1,7 +1,7 @@
 import DeployKit
 import Foundation
-import Testing
 import HostShell
+import Testing
 
 /// The fleet itself, over our SSH layer: per-host dpkg state, the test package repository, and
 /// the machine's own dpkg database left alone.

@@ -1,6 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
+
 @testable import HostShell
 
 /// Hostile strings in every value a user controls that reaches a host: nothing in them may run.

@@ -1,6 +1,7 @@
 import DeployKit
 import Foundation
 import Testing
+
 @testable import HostShell
 
 /// The test hosts of `scripts/netns-hosts.sh`: sshd daemons on their own addresses inside the

@@ -1,7 +1,7 @@
 import DeployKit
 import Foundation
-import Testing
 import HostShell
+import Testing
 
 extension Integration {
   /// Every test here runs against real sshd daemons, on both transports. The suite is serialized

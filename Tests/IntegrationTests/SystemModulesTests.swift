@@ -1,8 +1,8 @@
 import Foundation
+import HostShell
 import Testing
 
 @testable import DeployKit
-import HostShell
 
 /// The playbook system modules (apt, package, user, group, authorized_key, service/systemd,
 /// wait_for, get_url, unarchive, git) against a real Debian host of the fleet: a first run

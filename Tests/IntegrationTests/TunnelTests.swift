@@ -1,7 +1,7 @@
 import DeployKit
 import Foundation
-import Testing
 import HostShell
+import Testing
 
 extension Integration {
   /// HTTP through a forwarded channel to an address on the host's loopback, both transports.

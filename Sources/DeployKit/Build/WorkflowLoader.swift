@@ -1,5 +1,5 @@
-import Yams
 import HostShell
+import Yams
 
 /// Expands an ECHR-OD build workflow into the flat list of steps `deploy` runs. The files keep
 /// ECHR-OD's layout and expansion rules; only `run` differs: ECHR-OD named a Python module that

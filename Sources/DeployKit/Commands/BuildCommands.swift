@@ -85,7 +85,8 @@ public enum BuildCommands {
       "tmux -L \(tmuxSocket) new-session -d -s \(session) -c \(run)"
       + " \("sh runner.sh & tail -n +1 -F --pid=$! log 2>/dev/null")"
       + " && echo \("runner tmux " + session)"
-    let setsid: ShellScript = "setsid -f sh runner.sh </dev/null >/dev/null 2>&1 && echo 'runner setsid'"
+    let setsid: ShellScript =
+      "setsid -f sh runner.sh </dev/null >/dev/null 2>&1 && echo 'runner setsid'"
     let launch: ShellScript
     switch method {
     case .tmux:

@@ -90,7 +90,9 @@ public struct LockHolder: Sendable, Hashable {
 public enum LockCommands {
   /// Takes the lock, or reports who holds it. Output: `acquired`, or `held` followed by the
   /// holder (see `parse`).
-  public static func acquire(_ layout: HostLayout, owner: LockOwner) throws(DeployError) -> ShellScript {
+  public static func acquire(_ layout: HostLayout, owner: LockOwner) throws(DeployError)
+    -> ShellScript
+  {
     try validateToken(owner.token)
     let lock = layout.lockFolder
     let staging = layout.lockFolder + "." + owner.token
@@ -101,21 +103,22 @@ public enum LockCommands {
     // what it wrote and says where and why, and no half-written lock is ever left to refuse
     // the next deploy.
     let folder = layout.stateFolder
-    return ShellScript.lines([
-      HostProcess.functions,
-      DiskSpace.functions,
-      "mkdir -p \(folder) || { explain_write_failure \(folder); exit 1; }",
-      "rm -rf \(staging) && mkdir \(staging) || { explain_write_failure \(staging); exit 1; }",
-      "{ printf '%s\\n' \(owner.json.serialized) > \(staging)/owner.json"
-        + " && printf '%s\\n' \(owner.token) > \(staging)/token"
-        + " && [ -s \(staging)/owner.json ] && [ -s \(staging)/token ]; } 2>/dev/null"
-        + " || { rm -rf \(staging); explain_write_failure \(staging); exit 1; }",
-      session,
-      "if mv -T \(staging) \(lock) 2>/dev/null; then echo acquired; exit 0; fi",
-      "rm -rf \(staging)",
-      "echo held",
-      describeHolder(lock: lock),
-    ].filter { !$0.isEmpty })
+    return ShellScript.lines(
+      [
+        HostProcess.functions,
+        DiskSpace.functions,
+        "mkdir -p \(folder) || { explain_write_failure \(folder); exit 1; }",
+        "rm -rf \(staging) && mkdir \(staging) || { explain_write_failure \(staging); exit 1; }",
+        "{ printf '%s\\n' \(owner.json.serialized) > \(staging)/owner.json"
+          + " && printf '%s\\n' \(owner.token) > \(staging)/token"
+          + " && [ -s \(staging)/owner.json ] && [ -s \(staging)/token ]; } 2>/dev/null"
+          + " || { rm -rf \(staging); explain_write_failure \(staging); exit 1; }",
+        session,
+        "if mv -T \(staging) \(lock) 2>/dev/null; then echo acquired; exit 0; fi",
+        "rm -rf \(staging)",
+        "echo held",
+        describeHolder(lock: lock),
+      ].filter { !$0.isEmpty })
   }
 
   /// Reports the lock's state without touching it: `free`, or `held` and the holder.
@@ -145,7 +148,8 @@ public enum LockCommands {
   }
 
   /// Releases the lock only if `token` took it. Output: `released` or `not-held`.
-  public static func release(_ layout: HostLayout, token: String) throws(DeployError) -> ShellScript {
+  public static func release(_ layout: HostLayout, token: String) throws(DeployError) -> ShellScript
+  {
     try validateToken(token)
     let lock = layout.lockFolder
     let trash = layout.lockFolder + ".released." + token
@@ -167,18 +171,18 @@ public enum LockCommands {
       ? ""
       : "case \"$(cat \(lock)/token 2>/dev/null)\" in manual-*) ;; *) echo refused; "
         + describeHolder(lock: lock, separator: "; ") + "; exit 0 ;; esac"
-    return ShellScript.lines([
-      HostProcess.functions,
-      "[ -d \(lock) ] || { echo free; exit 0; }",
-      manualOnly,
-      "owner=$(cat \(lock)/owner.json 2>/dev/null)",
-      "rm -rf \(trash) && mv -T \(lock) \(trash) && rm -rf \(trash) || exit 1",
-      "echo removed; printf 'owner %s\\n' \"$owner\"; echo \"now $(date +%s)\"",
-    ].filter { !$0.isEmpty })
+    return ShellScript.lines(
+      [
+        HostProcess.functions,
+        "[ -d \(lock) ] || { echo free; exit 0; }",
+        manualOnly,
+        "owner=$(cat \(lock)/owner.json 2>/dev/null)",
+        "rm -rf \(trash) && mv -T \(lock) \(trash) && rm -rf \(trash) || exit 1",
+        "echo removed; printf 'owner %s\\n' \"$owner\"; echo \"now $(date +%s)\"",
+      ].filter { !$0.isEmpty })
   }
 
-  private static func describeHolder(lock: String, separator: ShellScript = "\n") -> ShellScript
-  {
+  private static func describeHolder(lock: String, separator: ShellScript = "\n") -> ShellScript {
     ShellScript.lines(
       [
         "printf 'owner %s\\n' \"$(cat \(lock)/owner.json 2>/dev/null)\"",

@@ -218,7 +218,8 @@ public final class GitDeployment: Sendable {
     throws(HostFailure) -> Activator.Build
   {
     let layout = work.host.layout
-    let info = try connection.succeed(ActivationCommands.buildInfo(layout.buildOutput(runID)),
+    let info = try connection.succeed(
+      ActivationCommands.buildInfo(layout.buildOutput(runID)),
       what: "reading the build_info.yml of run \(runID)", timeout: 600)
     let listing = BuildFolderListing.parse(
       "build \(runID)\n"
@@ -239,7 +240,8 @@ public final class GitDeployment: Sendable {
       guard request.config.activation != nil else {
         throw .nothingToDo("\(request.app) has no 'activate:' in the project file")
       }
-      let listing = try connection.succeed(BuildCommands.listRuns(work.host.layout, runID: runID), what: "listing runs", timeout: 600)
+      let listing = try connection.succeed(
+        BuildCommands.listRuns(work.host.layout, runID: runID), what: "listing runs", timeout: 600)
       guard let run = RunRecord.parse(listing.stdoutText).first else {
         throw .nothingToDo("no run \(runID) of \(request.app) on this host")
       }
@@ -370,8 +372,10 @@ public final class GitDeployment: Sendable {
         throw .nothingToDo("\(request.app) has no 'activate:' in the project file")
       }
       let builds = BuildFolderListing.parse(
-        try connection.succeed(BuildCommands.listBuilds(layout), what: "listing builds", timeout: 600)
-          .stdoutText)
+        try connection.succeed(
+          BuildCommands.listBuilds(layout), what: "listing builds", timeout: 600
+        )
+        .stdoutText)
       if let lock = builds.lock { throw .buildRunning(runID: lock.isEmpty ? "unknown" : lock) }
       // Which build goes back, and how.
       let chosen: BuildFolderListing.Build?
@@ -463,12 +467,12 @@ public final class GitDeployment: Sendable {
     }
   }
 
-
   private func checkNoBuildRunning(
     _ work: Work, connection: any SSHConnection, events: any DeployEventSink
   ) throws(HostFailure) {
     let layout = work.host.layout
-    let output = try connection.succeed(BuildCommands.preflight(layout), what: "checking \(layout.buildLock)", timeout: 600)
+    let output = try connection.succeed(
+      BuildCommands.preflight(layout), what: "checking \(layout.buildLock)", timeout: 600)
     let answer = output.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
     if answer.hasPrefix("running ") {
       throw .buildRunning(runID: String(answer.dropFirst(8)))
@@ -572,7 +576,8 @@ public final class GitDeployment: Sendable {
     case .latest: runID = nil
     case .run(let id): runID = id
     }
-    let listing = try connection.succeed(BuildCommands.listRuns(layout, runID: runID), what: "listing runs", timeout: 600)
+    let listing = try connection.succeed(
+      BuildCommands.listRuns(layout, runID: runID), what: "listing runs", timeout: 600)
     guard let run = RunRecord.parse(listing.stdoutText).first else {
       throw .nothingToDo(
         runID.map { "no run \($0) of \(request.app) on this host" }
@@ -597,7 +602,8 @@ public final class GitDeployment: Sendable {
       return (steps, "steps")
     case .workflow(let name, let directory, let location):
       let layout = work.host.layout
-      let output = try connection.succeed(WorkflowFiles.readCommand(checkout: layout.checkout, directory: directory),
+      let output = try connection.succeed(
+        WorkflowFiles.readCommand(checkout: layout.checkout, directory: directory),
         what: "reading \(directory)/ in \(layout.checkout)", timeout: 600)
       let files = WorkflowFiles.parse(output: output.stdoutText)
       do throws(DeployError) {
@@ -616,8 +622,10 @@ public final class GitDeployment: Sendable {
   ) throws(HostFailure) {
     let plan = start.plan
     let runner = RunnerScript.render(plan)
-    _ = try connection.succeed(BuildCommands.prepare(runFolder: plan.runFolder, metadata: start.metadata.json),
-      what: "writing the run folder \(plan.runFolder)", stdin: Array(runner.text.utf8), timeout: 600)
+    _ = try connection.succeed(
+      BuildCommands.prepare(runFolder: plan.runFolder, metadata: start.metadata.json),
+      what: "writing the run folder \(plan.runFolder)", stdin: Array(runner.text.utf8), timeout: 600
+    )
     do {
       let output = try connection.succeed(
         BuildCommands.start(
@@ -654,7 +662,8 @@ public final class GitDeployment: Sendable {
     while true {
       let output: CapturedOutput
       do {
-        output = try connection.succeed(BuildCommands.listRuns(work.host.layout, runID: runID),
+        output = try connection.succeed(
+          BuildCommands.listRuns(work.host.layout, runID: runID),
           what: "reading the state of run \(runID)", timeout: 60)
       } catch {
         // The build is detached and goes on: a broken connection loses only the view of it.

@@ -152,11 +152,14 @@ public struct ModuleContext: Sendable {
     }
     let user = becomeUser == remoteUser ? nil : becomeUser
     return try runner.capture(
-      RemoteCommand(exports.joined(separator: "") + script, stdin: stdin, timeout: timeout, user: user))
+      RemoteCommand(
+        exports.joined(separator: "") + script, stdin: stdin, timeout: timeout, user: user))
   }
 
   /// Like `shell`, but a non-zero exit fails the task with the script's error output.
-  public func succeed(_ script: ShellScript, stdin: [UInt8] = [], what: String, timeout: Double? = nil)
+  public func succeed(
+    _ script: ShellScript, stdin: [UInt8] = [], what: String, timeout: Double? = nil
+  )
     throws -> CapturedOutput
   {
     let output = try shell(script, stdin: stdin, timeout: timeout)

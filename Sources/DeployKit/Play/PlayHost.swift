@@ -1,5 +1,5 @@
-import HostShell
 import Foundation
+import HostShell
 
 /// One inventory host through a playbook run: its connection, its facts and the variables it
 /// gained (`register`, `set_fact`), whether it failed, and its tally. Worked on by one thread at

@@ -29,7 +29,8 @@ enum GitModule: PlayModule {
     // option (`--upload-pack=CMD` runs CMD), and not every git command here takes `--`.
     for (name, value) in [("repo", repo), ("remote", remote), ("version", version)]
     where value.hasPrefix("-") {
-      throw ModuleFailure("\(name) must not start with '-' (git would read it as an option): \(value)")
+      throw ModuleFailure(
+        "\(name) must not start with '-' (git would read it as an option): \(value)")
     }
 
     var preamble: ShellScript = """
