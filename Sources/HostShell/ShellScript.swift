@@ -71,3 +71,10 @@ extension Array where Element == ShellScript {
     ShellScript.lines(self, separator: separator)
   }
 }
+
+extension DefaultStringInterpolation {
+  /// A script interpolated into a `String` turns into text that nothing quotes any more, and a
+  /// closure meant to make a script silently makes a `String`: that is refused at compile time.
+  @available(*, deprecated, message: "build a ShellScript, or say .text where text is meant")
+  public mutating func appendInterpolation(_ script: ShellScript) {}
+}

@@ -51,7 +51,7 @@ import Testing
       """)
     let branch = try sh(try GitCommands.checkout(repository: origin, path: path, ref: "main"))
     #expect(branch.stdout.split(separator: "\n").last.map(String.init) == (try commit(of: "main")))
-    let head = try sh("git -C '\(path)' rev-parse HEAD").stdout
+    let head = try sh("git -C \(path) rev-parse HEAD").stdout
     #expect(head.trimmingCharacters(in: .newlines) == (try commit(of: "main")))
   }
 

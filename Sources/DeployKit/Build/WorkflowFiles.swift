@@ -17,7 +17,7 @@ public enum WorkflowFiles {
     let folder = normalized(directory)
     // The folder is one quoted word; the glob after it stays a glob.
     let patterns = ["", "/actions"].flatMap { sub in
-      (["/*.yml", "/*.yaml"] as [ShellScript]).map { glob in "\(folder + sub)\(glob)" }
+      (["/*.yml", "/*.yaml"] as [ShellScript]).map { glob -> ShellScript in "\(folder + sub)\(glob)" }
     }
     return ShellScript.lines([
       "cd -- \(checkout) 2>/dev/null || exit 0",

@@ -53,7 +53,7 @@ enum GroupModule: PlayModule {
       let command: ShellScript = "\(words: words)"
       if context.checkMode {
         if let gid { values["gid"] = .int(gid) }
-        return ModuleResult(changed: true, message: "would run: \(command)", values: values)
+        return ModuleResult(changed: true, message: "would run: \(command.text)", values: values)
       }
       _ = try context.succeed(command, what: words[0])
       let after = try context.succeed(

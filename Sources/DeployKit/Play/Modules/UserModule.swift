@@ -66,7 +66,7 @@ enum UserModule: PlayModule {
       let words = ["userdel"] + (remove ? ["-r"] : []) + (force ? ["-f"] : []) + [user]
       let command: ShellScript = "\(words: words)"
       if context.checkMode {
-        return ModuleResult(changed: true, message: "would run: \(command)", values: values)
+        return ModuleResult(changed: true, message: "would run: \(command.text)", values: values)
       }
       let output = try context.shell(command)
       // userdel -r exits 12 when only the mail spool or home was missing: the account is gone.
@@ -142,7 +142,7 @@ enum UserModule: PlayModule {
     if context.checkMode {
       var values: [String: VarValue] = ["name": .string(user), "state": .string("present")]
       if let account { values = describe(user, account: account, system: system) }
-      return ModuleResult(changed: true, message: "would run: \(command)", values: values)
+      return ModuleResult(changed: true, message: "would run: \(command.text)", values: values)
     }
     var script = command
     // usermod -L/-U only touch the password; useradd takes no lock flag, so lock afterwards.
