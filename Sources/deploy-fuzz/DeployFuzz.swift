@@ -1,3 +1,4 @@
+import DeployInventory
 // Fuzzing every parser of untrusted input (`UntrustedInput.parsers`) with libFuzzer.
 //
 // Built two ways. `scripts/fuzz.sh` builds it with `-sanitize=fuzzer -parse-as-library
@@ -5,8 +6,9 @@
 // being chosen by `DEPLOY_FUZZ_TARGET`. A plain `swift build` builds a replayer instead:
 // `deploy-fuzz TARGET FILE...` runs files (a corpus, a crash input) through one parser, so a
 // finding can be reproduced without the fuzzer.
-import DeployKit
 import Foundation
+import HostShell
+import UntrustedInput
 
 /// A rejection must say what is wrong: an empty message is as bad as a crash.
 func check(_ parser: UntrustedInput.Parser, _ input: [UInt8]) {

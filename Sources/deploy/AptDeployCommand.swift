@@ -1,5 +1,13 @@
-import DeployKit
+import DeployBuildAPI
+import DeployConfig
+import DeployExec
+import DeployInventory
+import DeployLedger
+import DeployPipeline
+import DeploySSH
+import DeploySupport
 import Foundation
+import HostScripts
 import HostShell
 
 /// `deploy APP [STAGE] [VERSION]` for an apt app: runs the deployment with the same renderers,

@@ -1,5 +1,8 @@
 import ArgumentParser
-import DeployKit
+import DeployBadges
+import DeployBuildAPI
+import DeployInventory
+import DeploySupport
 import Foundation
 
 struct BadgesCommand: ParsableCommand {

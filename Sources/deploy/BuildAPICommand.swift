@@ -1,5 +1,7 @@
 import ArgumentParser
-import DeployKit
+import DeployBuildAPI
+import DeployInventory
+import DeploySupport
 import Foundation
 
 struct BuildAPICommand: ParsableCommand {

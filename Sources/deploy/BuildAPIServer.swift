@@ -1,4 +1,7 @@
-import DeployKit
+import DeployBuildAPI
+import DeployInventory
+import DeploySSH
+import DeploySupport
 import Dispatch
 import Foundation
 import Hummingbird

@@ -1,5 +1,11 @@
 import ArgumentParser
-import DeployKit
+import DeployBuild
+import DeployBuildAPI
+import DeployInventory
+import DeployPipeline
+import DeploySupport
+import DeployTemplating
+import HostScripts
 
 struct BuildsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

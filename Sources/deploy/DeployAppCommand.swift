@@ -1,6 +1,14 @@
 import ArgumentParser
-import DeployKit
+import DeployBuildAPI
+import DeployConfig
+import DeployInventory
+import DeployLedger
+import DeployPipeline
+import DeploySSH
+import DeploySupport
+import DeployTemplating
 import Foundation
+import HostScripts
 
 /// `deploy APP [STAGE] [VERSION]`: the default command.
 struct DeployAppCommand: ParsableCommand {

@@ -1,5 +1,10 @@
-import DeployKit
+import DeployBuildAPI
+import DeployInventory
+import DeployPipeline
+import DeploySupport
 import Foundation
+import HostScripts
+import HostShell
 
 /// Turns a deployment's events into output: one renderer for people, one for programs, fed the
 /// same events.

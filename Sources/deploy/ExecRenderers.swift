@@ -1,5 +1,10 @@
-import DeployKit
+import DeployBuildAPI
+import DeployExec
+import DeployInventory
+import DeploySSH
+import DeploySupport
 import Foundation
+import HostScripts
 import HostShell
 
 /// Turns the events of a `deploy exec` run into output. People and programs get two renderers of

@@ -1,5 +1,8 @@
-import DeployKit
+import DeployInventory
+import DeployPipeline
+import DeploySupport
 import Foundation
+import HostShell
 
 /// What `deploy` does differently inside a GitHub Actions job (`GITHUB_ACTIONS=true`): workflow
 /// commands (`::error …::`, `::group::`, `::add-mask::`), a Markdown job summary appended to

@@ -1,6 +1,10 @@
 import ArgumentParser
-import DeployKit
+import DeployConfig
+import DeployInventory
+import DeploySSH
+import DeploySupport
 import Foundation
+import HostShell
 
 /// Options every subcommand that talks to hosts understands.
 struct ConnectionOptions: ParsableArguments {

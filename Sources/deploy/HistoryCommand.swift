@@ -1,5 +1,14 @@
 import ArgumentParser
-import DeployKit
+import DeployBuildAPI
+import DeployConfig
+import DeployExec
+import DeployInventory
+import DeployLedger
+import DeployPipeline
+import DeploySSH
+import DeploySupport
+import DeployTemplating
+import HostScripts
 import HostShell
 
 struct HistoryCommand: ParsableCommand {

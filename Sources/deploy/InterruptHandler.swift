@@ -1,4 +1,6 @@
-import DeployKit
+import DeployBuildAPI
+import DeployPipeline
+import DeploySSH
 import Dispatch
 import Foundation
 

@@ -1,5 +1,7 @@
 import ArgumentParser
-import DeployKit
+import DeployConfig
+import DeployInventory
+import DeploySupport
 
 struct InventoryCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -1,6 +1,12 @@
 import ArgumentParser
-import DeployKit
+import DeployBuildAPI
+import DeployInventory
+import DeployLedger
+import DeployPipeline
+import DeploySupport
+import DeployTemplating
 import Foundation
+import HostScripts
 import HostShell
 
 struct LockCommand: ParsableCommand {

@@ -1,5 +1,13 @@
 import ArgumentParser
-import DeployKit
+import DeployBuild
+import DeployBuildAPI
+import DeployInventory
+import DeployLedger
+import DeployPipeline
+import DeploySSH
+import DeploySupport
+import DeployTemplating
+import HostScripts
 import HostShell
 
 struct LogsCommand: ParsableCommand {

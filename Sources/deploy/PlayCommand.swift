@@ -1,5 +1,9 @@
 import ArgumentParser
-import DeployKit
+import DeployBuildAPI
+import DeployInventory
+import DeployPlay
+import DeploySupport
+import DeployTemplating
 import Foundation
 
 struct PlayCommand: ParsableCommand {

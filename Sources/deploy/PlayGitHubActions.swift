@@ -1,4 +1,7 @@
-import DeployKit
+import DeployBuildAPI
+import DeployInventory
+import DeployPlay
+import DeploySupport
 import Foundation
 
 /// `deploy play` in a GitHub Actions job: secrets given with `-e` masked before anything is

@@ -1,5 +1,9 @@
-import DeployKit
+import DeployBuildAPI
+import DeployInventory
+import DeployPlay
+import DeploySupport
 import Foundation
+import HostShell
 
 protocol PlayRenderer: PlayEventSink {
   func finished(duration: Double)

@@ -1,5 +1,12 @@
 import ArgumentParser
-import DeployKit
+import DeployBuildAPI
+import DeployInventory
+import DeployLedger
+import DeployPipeline
+import DeploySSH
+import DeploySupport
+import DeployTemplating
+import HostScripts
 
 struct RollbackCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

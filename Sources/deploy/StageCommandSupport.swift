@@ -1,5 +1,9 @@
-import DeployKit
-import HostShell
+import DeployConfig
+import DeployExec
+import DeployInventory
+import DeployPipeline
+import DeploySSH
+import DeploySupport
 
 /// What the commands that look at an app's stage (logs, builds, lock, unlock) share: the
 /// project, the stage's hosts, and a connection to each.

@@ -1,5 +1,11 @@
 import ArgumentParser
-import DeployKit
+import DeployBuildAPI
+import DeployConfig
+import DeployExec
+import DeployInventory
+import DeployPipeline
+import DeploySSH
+import DeploySupport
 import Foundation
 import HostShell
 

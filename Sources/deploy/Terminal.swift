@@ -1,4 +1,5 @@
-import DeployKit
+import DeployInventory
+import DeploySupport
 import Foundation
 
 #if canImport(Glibc)

@@ -1,7 +1,11 @@
-import DeployKit
 import Foundation
 import FoundationXML
 import Testing
+
+@testable import DeployBadges
+@testable import DeployBuildAPI
+@testable import DeploySSH
+@testable import DeploySupport
 
 @Suite("Badges")
 struct BadgeTests {

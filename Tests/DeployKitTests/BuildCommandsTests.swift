@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import DeployKit
+@testable import DeployBuild
+@testable import DeployBuildAPI
+@testable import DeployConfig
+@testable import DeployInventory
+@testable import DeploySupport
+@testable import HostScripts
 @testable import HostShell
 
 /// Runs the scripts around a build (preflight, start, listings, logs) with /bin/sh in a temporary

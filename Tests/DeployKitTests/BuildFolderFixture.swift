@@ -1,5 +1,7 @@
-import DeployKit
 import Foundation
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
 
 /// A build folder in a fresh temporary directory, with builds made of a few files that each
 /// carry their build's time, so a mixed or partial build shows.

@@ -1,5 +1,6 @@
-import DeployKit
 import Testing
+
+@testable import DeployBuildAPI
 
 @Suite struct BuildFolderStateTests {
   private func state(

@@ -1,6 +1,9 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySupport
 
 @Suite struct BuildFolderTests {
   let old = "2020/12/19 23:04:48"

@@ -1,6 +1,9 @@
-import DeployKit
 import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeploySSH
+@testable import DeploySupport
 
 @Suite struct ChildProcessTests {
   @Test func keepsStreamsApartAndInOrder() throws {

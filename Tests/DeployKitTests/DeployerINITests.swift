@@ -1,6 +1,8 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployConfig
+@testable import DeployInventory
 
 @Suite struct DeployerINITests {
   /// The OONI backend's deployer.ini, as it was.

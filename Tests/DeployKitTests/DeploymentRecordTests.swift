@@ -1,5 +1,7 @@
-import DeployKit
+import HostShell
 import Testing
+
+@testable import DeployLedger
 
 @Suite struct DeploymentRecordTests {
   private let started = JournalEntry.started()

@@ -1,5 +1,6 @@
-import DeployKit
 import Testing
+
+@testable import DeploySupport
 
 @Suite("Duration parser")
 struct DurationParserTests {

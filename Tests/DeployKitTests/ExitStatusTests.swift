@@ -1,5 +1,7 @@
-import DeployKit
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeploySupport
 
 @Suite struct ExitStatusTests {
   @Test func mostSeriousFailureWins() {

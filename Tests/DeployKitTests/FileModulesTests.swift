@@ -1,7 +1,14 @@
 import Foundation
+import HostShell
 import Testing
 
-@testable import DeployKit
+@testable import DeployBuildAPI
+@testable import DeployConfig
+@testable import DeployInventory
+@testable import DeployPlay
+@testable import DeploySSH
+@testable import DeploySupport
+@testable import DeployTemplating
 
 /// A folder on this machine standing in for a host: the modules run their scripts here with
 /// the real /bin/sh. Its name has a space, a quote and a `$(touch PWNED)`, so anything the

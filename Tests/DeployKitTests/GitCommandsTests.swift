@@ -1,7 +1,11 @@
-import DeployKit
 import Foundation
 import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeploySSH
+@testable import DeploySupport
+@testable import HostScripts
 
 /// Runs the generated scripts with a real git against a local bare repository: the same text an
 /// SSH host's shell would get.

@@ -1,5 +1,7 @@
-import DeployKit
 import Testing
+
+@testable import DeployInventory
+@testable import DeployLedger
 
 @Suite struct HistoryRunTests {
   @Test(arguments: [

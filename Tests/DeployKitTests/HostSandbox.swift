@@ -2,7 +2,15 @@ import Foundation
 import HostShell
 import Testing
 
-@testable import DeployKit
+@testable import DeployBuild
+@testable import DeployBuildAPI
+@testable import DeployConfig
+@testable import DeployInventory
+@testable import DeployLedger
+@testable import DeployPipeline
+@testable import DeploySSH
+@testable import DeploySupport
+@testable import HostScripts
 
 /// An app's folder on a "host" that is a temporary directory on this machine: the scripts built
 /// for a host over SSH run here with /bin/sh, exactly as `sh -c` on the host would run them. The

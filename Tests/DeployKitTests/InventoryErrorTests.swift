@@ -1,6 +1,7 @@
 import Testing
 
-@testable import DeployKit
+@testable import DeployInventory
+@testable import DeploySupport
 
 /// A malformed inventory and exactly where and what the error must say.
 struct MalformedInventory: Sendable, CustomTestStringConvertible {
@@ -159,14 +160,14 @@ struct InventoryErrorTests {
     }
     #expect(
       error?.location
-        == DeployKit.SourceLocation(file: file, line: malformed.line, column: malformed.column),
+        == DeploySupport.SourceLocation(file: file, line: malformed.line, column: malformed.column),
       "\(error.map { "\($0.location): \($0.message)" } ?? "no error")")
     #expect(error?.message.contains(malformed.message) == true, "\(error?.message ?? "no error")")
   }
 
   @Test func errorsPrintLikeCompilerDiagnostics() {
     let error = DeployError.configuration(
-      DeployKit.SourceLocation(file: "inv.ini", line: 2, column: 5), "expected ']'")
+      DeploySupport.SourceLocation(file: "inv.ini", line: 2, column: 5), "expected ']'")
     #expect(error.description == "inv.ini:2:5: error: expected ']'")
   }
 

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import DeployKit
+@testable import DeployInventory
 
 @Suite("ansible-inventory output")
 struct InventoryOutputTests {

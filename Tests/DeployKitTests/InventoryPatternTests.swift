@@ -1,6 +1,7 @@
 import Testing
 
-@testable import DeployKit
+@testable import DeployInventory
+@testable import DeploySupport
 
 @Suite("Host patterns")
 struct InventoryPatternTests {

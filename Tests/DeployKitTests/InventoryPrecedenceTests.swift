@@ -1,6 +1,7 @@
 import Testing
 
-@testable import DeployKit
+@testable import DeployInventory
+@testable import DeploySupport
 
 @Suite("Variable precedence")
 struct InventoryPrecedenceTests {
@@ -199,7 +200,7 @@ struct InventoryVarsFilesTests {
     let error = InventoryTestKit.configurationError { () throws(DeployError) in
       _ = try Inventory.load(path: path)
     }
-    #expect(error?.location == DeployKit.SourceLocation(file: varsFile, line: 2, column: 1))
+    #expect(error?.location == DeploySupport.SourceLocation(file: varsFile, line: 2, column: 1))
   }
 
   @Test func aMissingInventoryIsUnreadable() {

@@ -1,11 +1,12 @@
 import Testing
 
-@testable import DeployKit
+@testable import DeployInventory
+@testable import DeploySupport
 
 @Suite("Host ranges")
 struct InventoryRangeTests {
   private func expand(_ pattern: String) throws -> [String] {
-    try HostRange.expand(pattern, at: DeployKit.SourceLocation(file: "f", line: 1, column: 1))
+    try HostRange.expand(pattern, at: DeploySupport.SourceLocation(file: "f", line: 1, column: 1))
   }
 
   @Test func numericRangesKeepZeroPadding() throws {
@@ -54,9 +55,10 @@ struct InventoryRangeTests {
   ])
   func malformedRangesPointAtTheProblem(pattern: String, column: Int, message: String) {
     let error = InventoryTestKit.configurationError { () throws(DeployError) in
-      _ = try HostRange.expand(pattern, at: DeployKit.SourceLocation(file: "f", line: 7, column: 1))
+      _ = try HostRange.expand(
+        pattern, at: DeploySupport.SourceLocation(file: "f", line: 7, column: 1))
     }
-    #expect(error?.location == DeployKit.SourceLocation(file: "f", line: 7, column: column))
+    #expect(error?.location == DeploySupport.SourceLocation(file: "f", line: 7, column: column))
     #expect(error?.message.contains(message) == true, "\(error?.message ?? "no error")")
   }
 }

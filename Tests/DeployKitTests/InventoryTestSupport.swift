@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import DeployKit
+@testable import DeployInventory
+@testable import DeploySupport
 
 /// Parses INI inventory text, as if from `inv.ini`.
 func iniInventory(_ text: String) throws(DeployError) -> Inventory {
@@ -19,7 +20,7 @@ enum InventoryTestKit {
   /// (or a different kind of error).
   static func configurationError(
     _ body: () throws(DeployError) -> Void
-  ) -> (location: DeployKit.SourceLocation, message: String)? {
+  ) -> (location: DeploySupport.SourceLocation, message: String)? {
     do {
       try body()
       return nil

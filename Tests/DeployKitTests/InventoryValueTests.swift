@@ -1,6 +1,7 @@
 import Testing
 
-@testable import DeployKit
+@testable import DeployInventory
+@testable import DeploySupport
 
 /// INI values are typed with Python's `ast.literal_eval`, falling back to the raw text.
 @Suite("INI value typing")

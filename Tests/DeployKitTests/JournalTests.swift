@@ -1,6 +1,12 @@
-import DeployKit
 import Foundation
+import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeployLedger
+@testable import DeploySSH
+@testable import DeploySupport
 
 @Suite struct JournalTests {
   private let full = JournalEntry(

@@ -1,6 +1,11 @@
-import DeployKit
 import Foundation
+import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 /// Keys made with ssh-keygen in a scratch directory, removed when the test ends.
 private final class KeyRing {

@@ -1,4 +1,4 @@
-import DeployKit
+@testable import DeployLedger
 
 /// 2026-11-24T13:06:07Z, the start of most sample runs.
 let sampleStart = 1_795_525_567

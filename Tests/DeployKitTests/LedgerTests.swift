@@ -1,6 +1,9 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployInventory
+@testable import DeployLedger
+@testable import DeploySupport
 
 @Suite struct LedgerTests {
   let folder: String

@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import DeployKit
+@testable import DeployBuildAPI
+@testable import DeploySSH
+@testable import DeploySupport
+@testable import HostScripts
 @testable import HostShell
 
 /// Runs the lock scripts with /bin/sh against a temporary app folder and checks the lock folder

@@ -1,6 +1,8 @@
 import Testing
 
-@testable import DeployKit
+@testable import DeployConfig
+@testable import DeployInventory
+@testable import DeploySupport
 
 @Suite("Path templates")
 struct PathTemplateTests {

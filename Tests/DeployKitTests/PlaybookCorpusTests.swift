@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import DeployKit
+@testable import DeployInventory
+@testable import DeployPlay
+@testable import DeploySSH
+@testable import DeploySupport
 
 /// Playbooks in the style of public infrastructure repositories (Tests/Fixtures/playbook-corpus,
 /// see its README): the ones inside the subset `deploy play` implements are read completely

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import DeployKit
+@testable import DeployInventory
+@testable import DeployPlay
+@testable import DeploySupport
 
 @Suite struct PlaybookParserTests {
   @Test func theShippedProvisioningPlaybookParses() throws {

@@ -1,6 +1,10 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 @Suite struct PrivateKeyFileTests {
   let directory: String

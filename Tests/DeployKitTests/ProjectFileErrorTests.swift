@@ -1,6 +1,9 @@
 import Testing
 
-@testable import DeployKit
+@testable import DeployConfig
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 /// A malformed project file and exactly where and what the error must say.
 struct MalformedProjectFile: Sendable, CustomTestStringConvertible {

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import DeployKit
+@testable import DeployConfig
+@testable import DeployInventory
+@testable import DeploySupport
 
 @Suite("Project file")
 struct ProjectFileTests {

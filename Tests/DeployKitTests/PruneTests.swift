@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import DeployKit
+@testable import DeployBuild
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import HostScripts
 @testable import HostShell
 
 /// `keep:` after an activation, run with /bin/sh in a temporary build folder whose path needs

@@ -1,6 +1,10 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 /// The explorer's answers are Python's `json.dumps(…, ensure_ascii=False, separators=(",",
 /// ":"))`. Expected bytes below were produced by Python 3.11; where python3 is installed, the

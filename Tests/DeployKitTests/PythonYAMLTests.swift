@@ -1,5 +1,6 @@
-import DeployKit
 import Testing
+
+@testable import DeployBuildAPI
 
 /// `build_info.yml` as the explorer answers it: PyYAML's `full_load`, FastAPI's
 /// `jsonable_encoder`, then `json.dumps`. Expected text from PyYAML 6.0.3 and Python 3.11.

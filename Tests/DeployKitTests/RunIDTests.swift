@@ -1,6 +1,7 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployLedger
 
 @Suite struct RunIDTests {
   @Test func newIDsAreValidAndStartWithTheUTCTime() {

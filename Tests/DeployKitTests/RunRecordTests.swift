@@ -1,5 +1,9 @@
-import DeployKit
+import HostShell
 import Testing
+
+@testable import DeployBuild
+@testable import DeployBuildAPI
+@testable import DeployInventory
 
 /// `RunRecord.parse` and `BuildFolderListing.parse` on hand-written listings.
 @Suite struct RunRecordTests {

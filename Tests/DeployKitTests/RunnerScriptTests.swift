@@ -2,7 +2,12 @@ import Foundation
 import Testing
 import Yams
 
-@testable import DeployKit
+@testable import DeployBuild
+@testable import DeployBuildAPI
+@testable import DeployConfig
+@testable import DeployInventory
+@testable import DeploySupport
+@testable import HostScripts
 @testable import HostShell
 
 /// Runs the rendered build runner with /bin/sh in a temporary app folder (in the foreground, not

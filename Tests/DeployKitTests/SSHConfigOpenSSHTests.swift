@@ -1,6 +1,11 @@
-import DeployKit
 import Foundation
+import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployConfig
+@testable import DeployInventory
+@testable import DeploySSH
 
 /// Runs the installed OpenSSH tools, the reference these tests hold SSHConfig and KnownHosts to.
 enum OpenSSHTestKit {

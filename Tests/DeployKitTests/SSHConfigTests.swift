@@ -1,6 +1,8 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeploySSH
+@testable import DeploySupport
 
 @Suite struct SSHConfigTests {
   private let home = "/home/tester"
@@ -13,7 +15,8 @@ import Testing
   }
 
   /// The location and message of the error parsing `text` throws.
-  private func failure(_ text: String) -> (location: DeployKit.SourceLocation, message: String)? {
+  private func failure(_ text: String) -> (location: DeploySupport.SourceLocation, message: String)?
+  {
     do {
       _ = try SSHConfig.parse(text: text, file: "cfg", homeDirectory: home)
       return nil
@@ -238,7 +241,7 @@ import Testing
   ])
   func syntaxErrorsSayWhere(text: String, line: Int, column: Int, message: String) throws {
     let error = try #require(failure(text))
-    #expect(error.location == DeployKit.SourceLocation(file: "cfg", line: line, column: column))
+    #expect(error.location == DeploySupport.SourceLocation(file: "cfg", line: line, column: column))
     #expect(error.message.contains(message), "\(error.message)")
   }
 
@@ -299,7 +302,8 @@ import Testing
       Issue.record("unexpected \(String(describing: error))")
       return
     }
-    #expect(location == DeployKit.SourceLocation(file: home + "/.ssh/bad.conf", line: 2, column: 8))
+    #expect(
+      location == DeploySupport.SourceLocation(file: home + "/.ssh/bad.conf", line: 2, column: 8))
     // Writable by others: OpenSSH refuses to read it, and so does deploy.
     try OpenSSHTestKit.write("Port 1\n", to: home + "/.ssh/bad.conf", mode: 0o666)
     #expect(throws: DeployError.self) {

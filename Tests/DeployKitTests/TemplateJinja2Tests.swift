@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import DeployKit
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
+@testable import DeployTemplating
 
 /// Renders the same templates with Python's jinja2, configured as Ansible configures it
 /// (`trim_blocks`, strict undefined, `None` written as nothing, the trailing newline kept, and

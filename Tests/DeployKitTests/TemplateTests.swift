@@ -1,5 +1,8 @@
-import DeployKit
 import Testing
+
+@testable import DeployInventory
+@testable import DeploySupport
+@testable import DeployTemplating
 
 /// The Jinja2 subset `deploy play` evaluates: each feature with the output Ansible gives.
 @Suite struct TemplateTests {

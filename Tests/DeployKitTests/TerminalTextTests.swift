@@ -1,6 +1,6 @@
 import Testing
 
-@testable import DeployKit
+@testable import DeploySupport
 
 @Suite struct TerminalTextTests {
   @Test(arguments: [

@@ -1,6 +1,7 @@
+import HostShell
 import Testing
 
-@testable import DeployKit
+@testable import DeployPlay
 
 /// Expected outputs are what Python's `difflib.unified_diff` prints through Ansible's diff
 /// callback for the same before/after.

@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import DeployKit
+@testable import DeployBuild
+@testable import DeployBuildAPI
+@testable import DeploySSH
+@testable import DeploySupport
+@testable import DeployTemplating
+@testable import UntrustedInput
 
 /// The fuzzers' seeds, kept with every input that ever crashed a parser, run through the
 /// parsers on every test run: a fixed crash stays fixed. (`scripts/fuzz.sh` does the fuzzing.)

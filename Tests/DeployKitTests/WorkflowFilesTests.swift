@@ -1,7 +1,11 @@
-import DeployKit
 import Foundation
-import HostShell
 import Testing
+
+@testable import DeployBuild
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 /// Runs the real remote command with `sh` on a folder, as a host's shell would.
 @Suite("Workflow files")

@@ -1,7 +1,11 @@
-import DeployKit
 import Foundation
 import Testing
 
+@testable import DeployBuild
+@testable import DeployBuildAPI
+@testable import DeployConfig
+@testable import DeploySSH
+@testable import DeploySupport
 @testable import HostShell
 
 @Suite("Workflow loader")
@@ -61,8 +65,8 @@ struct WorkflowLoaderTests {
   }
 
   static func error(
-    _ name: String, _ files: [String: String], location: DeployKit.SourceLocation? = nil
-  ) -> (location: DeployKit.SourceLocation, message: String)? {
+    _ name: String, _ files: [String: String], location: DeploySupport.SourceLocation? = nil
+  ) -> (location: DeploySupport.SourceLocation, message: String)? {
     InventoryTestKit.configurationError { () throws(DeployError) in
       _ = try WorkflowLoader.expand(
         name: name, directory: "workflows", files: files, origin: origin, location: location)
@@ -79,7 +83,7 @@ struct WorkflowLoaderTests {
     #expect(steps[0].command == "python3 -m echr.steps.format_judges")
     #expect(
       steps[0].location
-        == DeployKit.SourceLocation(
+        == DeploySupport.SourceLocation(
           file: Self.origin + "workflows/actions/format_judges.yml", line: 2, column: 6))
   }
 
@@ -153,7 +157,7 @@ struct WorkflowLoaderTests {
     let error = Self.error("a", files)
     #expect(
       error?.location
-        == DeployKit.SourceLocation(file: Self.origin + "workflows/b.yml", line: 2, column: 10))
+        == DeploySupport.SourceLocation(file: Self.origin + "workflows/b.yml", line: 2, column: 10))
     #expect(
       error?.message.hasPrefix("workflow cycle: a -> b -> a") == true, "\(error?.message ?? "")")
     #expect(Self.error("self", files)?.message.hasPrefix("workflow cycle: self -> self") == true)
@@ -165,7 +169,8 @@ struct WorkflowLoaderTests {
     let error = Self.error("broken", files)
     #expect(
       error?.location
-        == DeployKit.SourceLocation(file: Self.origin + "workflows/broken.yml", line: 3, column: 10)
+        == DeploySupport.SourceLocation(
+          file: Self.origin + "workflows/broken.yml", line: 3, column: 10)
     )
     #expect(
       error?.message
@@ -174,7 +179,7 @@ struct WorkflowLoaderTests {
   }
 
   @Test func aMissingWorkflowListsTheAvailableOnes() {
-    let reference = DeployKit.SourceLocation(file: "deploy.yml", line: 12, column: 17)
+    let reference = DeploySupport.SourceLocation(file: "deploy.yml", line: 12, column: 17)
     let error = Self.error("relase", Self.echr, location: reference)
     #expect(error?.location == reference)
     #expect(
@@ -212,7 +217,7 @@ struct WorkflowLoaderTests {
   func malformedWorkflowFiles(text: String, line: Int, column: Int, message: String) {
     let error = Self.error("w", ["workflows/w.yml": text, "workflows/actions/a.yml": "run: a\n"])
     let file = Self.origin + "workflows/w.yml"
-    #expect(error?.location == DeployKit.SourceLocation(file: file, line: line, column: column))
+    #expect(error?.location == DeploySupport.SourceLocation(file: file, line: line, column: column))
     #expect(error?.message.contains(message) == true, "\(error?.message ?? "no error")")
   }
 
@@ -240,12 +245,12 @@ struct WorkflowLoaderTests {
       "w",
       ["workflows/w.yml": "steps: [{run: a, type: action}]\n", "workflows/actions/a.yml": text])
     let file = Self.origin + "workflows/actions/a.yml"
-    #expect(error?.location == DeployKit.SourceLocation(file: file, line: line, column: column))
+    #expect(error?.location == DeploySupport.SourceLocation(file: file, line: line, column: column))
     #expect(error?.message.contains(message) == true, "\(error?.message ?? "no error")")
   }
 
   @Test func aWorkflowWithNoStepsAtAllIsAnError() {
-    let reference = DeployKit.SourceLocation(file: "deploy.yml", line: 3, column: 5)
+    let reference = DeploySupport.SourceLocation(file: "deploy.yml", line: 3, column: 5)
     let error = Self.error("w", ["workflows/w.yml": "steps: []\n"], location: reference)
     #expect(error?.location == reference)
     #expect(error?.message == "workflow 'w' has no steps")
@@ -262,7 +267,7 @@ struct WorkflowLoaderTests {
       steps == [
         BuildStep(
           name: "a", command: "make all",
-          location: DeployKit.SourceLocation(
+          location: DeploySupport.SourceLocation(
             file: Self.origin + "ci/flows/actions/a.yaml", line: 1, column: 6))
       ])
   }

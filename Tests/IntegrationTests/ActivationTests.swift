@@ -1,6 +1,12 @@
-import DeployKit
 import Foundation
+import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeployLedger
+@testable import DeploySSH
+@testable import DeploySupport
 
 extension Integration {
   /// Issue 5's acceptance: the app runs as a real container (podman, driven through its

@@ -1,6 +1,11 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeployLedger
+@testable import DeployPipeline
+@testable import DeploySupport
 
 /// Issue 6's acceptance on the fleet of real Debian hosts, each with its own dpkg state: the
 /// OONI `deployer.ini` as it was, `deploy ooni-api [STAGE] [VERSION]`, status marks, a failing

@@ -1,7 +1,10 @@
-import DeployKit
 import Foundation
 import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeploySSH
+@testable import DeploySupport
 
 #if canImport(Glibc)
   import Glibc

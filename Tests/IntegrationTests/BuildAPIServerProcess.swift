@@ -1,6 +1,9 @@
-import DeployKit
 import Foundation
+import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
 
 #if canImport(Glibc)
   import Glibc

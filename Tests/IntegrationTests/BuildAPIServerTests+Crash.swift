@@ -1,6 +1,8 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
 
 #if canImport(Glibc)
   import Glibc

@@ -1,6 +1,9 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySupport
 
 /// The real `deploy build-api` binary over HTTP: the explorer's answers byte for byte, the
 /// fixed weaknesses, tokens. No SSH hosts needed, so it runs always.

@@ -1,6 +1,9 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySupport
 
 /// The command line as a user types it: the binary itself, no hosts needed.
 @Suite struct CommandLineTests {

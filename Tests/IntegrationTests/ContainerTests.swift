@@ -1,6 +1,11 @@
-import DeployKit
 import Foundation
+import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 /// The container runtime the activation tests stand on: the local test-app image runs `deploy`,
 /// a container writes into its host folder, `docker restart` gives it a new process, and a

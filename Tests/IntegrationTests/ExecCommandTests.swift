@@ -1,6 +1,11 @@
-import DeployKit
 import Foundation
+import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 extension Integration {
   /// `deploy exec` and `deploy inventory` as a user runs them: the real binary, real hosts.

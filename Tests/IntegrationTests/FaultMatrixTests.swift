@@ -1,7 +1,9 @@
-import DeployKit
 import Foundation
 import Testing
 
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySupport
 @testable import HostShell
 
 /// The fault matrix (issue 12): each fault injected on purpose against real sshd hosts, bounded

@@ -1,6 +1,10 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 extension Integration {
   /// The fault matrix's fleet-scale rows: at 50 hosts (scripts/fault-matrix.sh) or on the 10

@@ -1,7 +1,11 @@
-import DeployKit
 import Foundation
 import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 /// The fleet itself, over our SSH layer: per-host dpkg state, the test package repository, and
 /// the machine's own dpkg database left alone.

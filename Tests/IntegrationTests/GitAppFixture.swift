@@ -1,6 +1,11 @@
-import DeployKit
 import Foundation
+import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 /// A git app deployed to the test hosts: a bare repository with tags v1 and v2 (each with a
 /// `build.sh` that writes its version into the build), an inventory with stages `test`

@@ -1,6 +1,11 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeployLedger
+@testable import DeploySSH
+@testable import DeploySupport
 
 extension Integration {
   /// Issue 4's acceptance, end to end: the real binary, real sshd, git and tmux on loopback.

@@ -1,6 +1,11 @@
-import DeployKit
 import Foundation
+import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeployLedger
+@testable import DeploySupport
 
 extension Integration {
   /// The composite action (action.yml) run as a GitHub runner would run it

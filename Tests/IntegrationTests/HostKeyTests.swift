@@ -1,6 +1,9 @@
-import DeployKit
 import Foundation
+import HostShell
 import Testing
+
+@testable import DeploySSH
+@testable import DeploySupport
 
 extension Integration {
   @Suite

@@ -1,7 +1,10 @@
-import DeployKit
 import Foundation
 import Testing
 
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 @testable import HostShell
 
 /// Hostile strings in every value a user controls that reaches a host: nothing in them may run.

@@ -1,7 +1,10 @@
-import DeployKit
 import Foundation
 import Testing
 
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 @testable import HostShell
 
 /// The test hosts of `scripts/netns-hosts.sh`: sshd daemons on their own addresses inside the

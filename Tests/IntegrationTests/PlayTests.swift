@@ -1,6 +1,10 @@
-import DeployKit
 import Foundation
+import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySupport
 
 /// `deploy play` on the fleet of real Debian hosts: the playbook language (loops, handlers,
 /// blocks, register, conditions), check mode that changes nothing, and a misspelt playbook that

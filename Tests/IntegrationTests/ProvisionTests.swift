@@ -1,6 +1,10 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 /// Issue 7's acceptance on a real Debian host of the fleet: playbooks/provision.yml in check
 /// mode changes nothing, the first run (as root) provisions, the second (as the deploy user it

@@ -1,7 +1,8 @@
-import DeployKit
 import Foundation
 import HostShell
 import Testing
+
+@testable import DeploySSH
 
 extension Integration {
   /// Every test here runs against real sshd daemons, on both transports. The suite is serialized

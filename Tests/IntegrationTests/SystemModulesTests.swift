@@ -2,7 +2,12 @@ import Foundation
 import HostShell
 import Testing
 
-@testable import DeployKit
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeployPipeline
+@testable import DeployPlay
+@testable import DeploySSH
+@testable import DeploySupport
 
 /// The playbook system modules (apt, package, user, group, authorized_key, service/systemd,
 /// wait_for, get_url, unarchive, git) against a real Debian host of the fleet: a first run

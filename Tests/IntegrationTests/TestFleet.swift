@@ -1,6 +1,11 @@
-import DeployKit
 import Foundation
+import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 /// The fleet of Debian hosts started by `scripts/fleet.sh` (see the README): each host has its
 /// own root filesystem and dpkg/apt state, its own sshd on `127.0.0.1:PORT`, and (started with

@@ -1,6 +1,10 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySSH
+@testable import DeploySupport
 
 /// The real sshd daemons started by `scripts/testhosts.sh` (see the README). Integration tests
 /// run only when `TESTHOSTS_DIR` points at a running set; `scripts/test.sh` always provides one

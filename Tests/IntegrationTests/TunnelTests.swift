@@ -1,7 +1,9 @@
-import DeployKit
 import Foundation
 import HostShell
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeploySSH
 
 extension Integration {
   /// HTTP through a forwarded channel to an address on the host's loopback, both transports.

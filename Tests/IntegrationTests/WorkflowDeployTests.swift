@@ -1,6 +1,9 @@
-import DeployKit
 import Foundation
 import Testing
+
+@testable import DeployBuildAPI
+@testable import DeployInventory
+@testable import DeploySupport
 
 extension Integration {
   /// ECHR-OD workflows read from the checked-out repository on the host.
