@@ -12,11 +12,11 @@ import Testing
   /// Where a person's own shell text becomes a script, and why it is shell and not a value.
   static let authoredShell: [String: String] = [
     "deploy/ExecCommand.swift": "the operator's `deploy exec` line",
-    "DeployKit/Commands/ActivationCommands.swift": "the project file's `restart: command`",
-    "DeployKit/Pipeline/Activator.swift": "the project file's health `command`",
-    "DeployKit/Config/ProjectFileParser+GitApp.swift": "a build step's `run` line",
-    "DeployKit/Build/WorkflowLoader.swift": "an ECHR-OD action's `run` line",
-    "DeployKit/Play/Modules/CommandModule.swift": "a playbook's `shell:`/`command:` text",
+    "HostScripts/ActivationCommands.swift": "the project file's `restart: command`",
+    "DeployPipeline/Activator.swift": "the project file's health `command`",
+    "DeployConfig/ProjectFileParser+GitApp.swift": "a build step's `run` line",
+    "DeployBuild/WorkflowLoader.swift": "an ECHR-OD action's `run` line",
+    "DeployPlay/Modules/CommandModule.swift": "a playbook's `shell:`/`command:` text",
   ]
 
   /// Every product source file outside the host-shell module, path relative to `Sources`.
