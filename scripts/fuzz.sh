@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes every parser of untrusted input (DeployKit's UntrustedInput.parsers) with libFuzzer and
+# Fuzzes every parser of untrusted input (UntrustedInput.parsers) with libFuzzer and
 # AddressSanitizer, each for a bounded time; stops by itself.
 #
 #   scripts/fuzz.sh                       # every target, 600 s each, 2 at a time
