@@ -15,6 +15,7 @@ let package = Package(
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     // libssh2 (and the OpenSSL HMAC it is built on) from Debian's -dev packages.
@@ -48,7 +49,10 @@ let package = Package(
     // SSH: OpenSSH configuration, known hosts, libssh2 and OpenSSH transports, HTTP over SSH.
     .target(
       name: "DeploySSH",
-      dependencies: ["HostShell", "DeploySupport", "DeployInventory", "CLibSSH2"]),
+      dependencies: [
+        "HostShell", "DeploySupport", "DeployInventory", "CLibSSH2",
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     // deploy.yml and deployer.ini: apps, stages, activation.
     .target(
       name: "DeployConfig",
@@ -97,6 +101,7 @@ let package = Package(
         "DeploySupport", "DeployTemplating", "HostScripts", "HostShell",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
       ]
     ),
     // libFuzzer's entry point over every parser of untrusted input (scripts/fuzz.sh); a plain

@@ -11,7 +11,8 @@ extension SSHConnection {
   ) throws(HostFailure) -> CapturedOutput {
     let output: CapturedOutput
     do {
-      output = try capture(RemoteCommand(script, stdin: stdin, timeout: timeout))
+      output = try capture(
+        RemoteCommand(script, stdin: stdin, timeout: timeout, purpose: what))
     } catch {
       throw .ssh(error)
     }

@@ -366,7 +366,7 @@ struct TaskExecution {
     } else if let connection = host.connection {
       runner = SSHRunner(connection)
     } else {
-      throw .usage("no connection to \(host.name)")
+      throw .internalError("no connection to \(host.name) although it was reached")
     }
     return ModuleContext(
       host: host.name, runner: runner, becomeUser: become ? becomeUser : nil,

@@ -11,6 +11,10 @@ public struct TransportSelector: SSHTransport {
   }
 
   public func connect(_ target: SSHTarget) throws(SSHError) -> any SSHConnection {
+    RemoteCommandLog.wrapping(try connectDirectly(target))
+  }
+
+  private func connectDirectly(_ target: SSHTarget) throws(SSHError) -> any SSHConnection {
     switch target.transport {
     case .libssh2: return try libssh2.connect(target)
     case .openssh: return try openssh.connect(target)

@@ -9,6 +9,8 @@ public enum DeployError: Error, Sendable, CustomStringConvertible {
   case unreadableFile(path: String, reason: String)
   /// A value would be unsafe to pass to a remote shell and cannot be quoted into safety.
   case unsafeValue(what: String, value: String, reason: String)
+  /// Something `deploy` assumed turned out false: a bug in `deploy`, not in what it was given.
+  case internalError(String)
 
   public var description: String {
     switch self {
@@ -17,8 +19,20 @@ public enum DeployError: Error, Sendable, CustomStringConvertible {
     case .unreadableFile(let path, let reason): return "error: cannot read \(path): \(reason)"
     case .unsafeValue(let what, let value, let reason):
       return "error: refusing \(what) \(String(reflecting: value)): \(reason)"
+    case .internalError(let message):
+      return "error: internal error: \(message)\n" + Self.reportAdvice
     }
   }
 
-  public var exitStatus: ExitStatus { .usage }
+  /// What to do about a bug in `deploy`.
+  public static let reportAdvice =
+    "This is a bug in deploy \(DeployVersion.current), not in your input: please report it with"
+    + " the command line that showed it (`deploy --version` names this build)."
+
+  public var exitStatus: ExitStatus {
+    switch self {
+    case .internalError: return .internalError
+    default: return .usage
+    }
+  }
 }

@@ -21,6 +21,8 @@ public struct RemoteCommand: Sendable {
   }
 
   public var script: ShellScript
+  /// What the command is for, in a few words (`listing runs`), for `deploy -v`.
+  public var purpose: String?
   public var interpreter: Interpreter
   /// Run as this user (`sudo -n -H -u USER`), never prompting; nil runs as the login user.
   public var user: String?
@@ -31,9 +33,10 @@ public struct RemoteCommand: Sendable {
 
   public init(
     _ script: ShellScript, stdin: [UInt8] = [], timeout: Double? = nil, user: String? = nil,
-    interpreter: Interpreter = .posixShell
+    interpreter: Interpreter = .posixShell, purpose: String? = nil
   ) {
     self.script = script
+    self.purpose = purpose
     self.interpreter = interpreter
     self.user = user
     self.stdin = stdin

@@ -14,6 +14,7 @@ struct Deploy: ParsableCommand {
       someone else, 4 hosts unreachable, 5 host key rejected, 6 authentication failed, \
       7 deployed but health check failed and rolled back, 8 activation failed, 70 internal error.
       """,
+    version: "deploy \(DeployVersion.current)",
     subcommands: [
       DeployAppCommand.self, ExecCommand.self, InventoryCommand.self, LogsCommand.self,
       BuildsCommand.self, HistoryCommand.self, LockCommand.self, UnlockCommand.self,
@@ -35,11 +36,17 @@ struct Deploy: ParsableCommand {
       var command = try parseAsRoot(arguments)
       try command.run()
     } catch {
-      if exitCode(for: error) == .validationFailure {
+      switch exitCode(for: error) {
+      case .validationFailure:
         Terminal.standardError.write(fullMessage(for: error) + "\n")
         Foundation.exit(ExitStatus.usage.rawValue)
+      case .failure where !(error is ExitCode):
+        // Not ArgumentParser's and not `deploy`'s own: nothing planned for it, so a bug.
+        Terminal.standardError.write(DeployError.internalError("\(error)").description + "\n")
+        Foundation.exit(ExitStatus.internalError.rawValue)
+      default:
+        exit(withError: error)
       }
-      exit(withError: error)
     }
   }
 }
@@ -79,12 +86,31 @@ func withExitStatus(_ body: () throws -> ExitStatus) throws {
   let github = GitHubActions.isActive
   if github { GitHubActions.maskSecretsFromEnvironment() }
   do {
+    // Fault injection for the internal-error path (README, CommandLineTests): a bug cannot be
+    // summoned on demand, so this stands in for one.
+    if ProcessInfo.processInfo.environment["DEPLOY_INJECT_INTERNAL_ERROR"] == "1" {
+      throw InjectedFault()
+    }
     status = try body()
   } catch let error as DeployError {
     Terminal.standardError.write(
       (github ? GitHubActions.annotation(for: error) : error.description) + "\n")
     if github { GitHubActions.reportFailure(error) }
     status = error.exitStatus
+  } catch let error as ExitCode {
+    throw error
+  } catch {
+    // An error no layer turned into a DeployError or a host's failure: a bug in deploy.
+    let bug = DeployError.internalError("\(type(of: error)): \(error)")
+    Terminal.standardError.write(
+      (github ? GitHubActions.annotation(for: bug) : bug.description) + "\n")
+    if github { GitHubActions.reportFailure(bug) }
+    status = .internalError
   }
   if status != .success { throw ExitCode(status.rawValue) }
+}
+
+/// The stand-in for a bug that `DEPLOY_INJECT_INTERNAL_ERROR=1` throws.
+struct InjectedFault: Error, CustomStringConvertible {
+  var description: String { "injected by DEPLOY_INJECT_INTERNAL_ERROR=1" }
 }

@@ -41,8 +41,17 @@ struct ConnectionOptions: ParsableArguments {
   @Flag(name: .customLong("json"), help: "One JSON object per line, for programs.")
   var json = false
 
+  @Flag(
+    name: [.customShort("v"), .customLong("verbose")],
+    help: ArgumentHelp(
+      "-v: each remote command with its host, duration and exit status, on stderr; -vv: also"
+        + " the script sent and its output."))
+  var verbosity: Int
+
   func validate() throws {
     if let forksOption, forksOption < 1 { throw ValidationError("--forks must be at least 1") }
+    // Options are parsed before anything connects, so every connection sees the log's level.
+    Diagnostics.start(verbosity: verbosity)
   }
 
   var forks: Int { forksOption ?? 64 }

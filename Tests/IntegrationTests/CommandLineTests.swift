@@ -21,6 +21,25 @@ import Testing
       result.stderr.contains("Error:") && result.stderr.contains("Usage:"), "\(result.stderr)")
   }
 
+  @Test func versionNamesTheBuild() throws {
+    let result = try TestHosts.deploy(["--version"])
+    #expect(result.status == 0)
+    #expect(result.stdout == "deploy \(DeployVersion.current)\n")
+  }
+
+  /// A bug in deploy (an error no layer planned for) exits 70 and says it is one; the fault is
+  /// injected, since a real bug cannot be called up on demand.
+  @Test func anInternalErrorExitsSeventy() throws {
+    let result = try TestHosts.deploy(
+      ["status", "-c", "/nonexistent/deploy.yml"],
+      environment: ["DEPLOY_INJECT_INTERNAL_ERROR": "1"])
+    #expect(result.status == ExitStatus.internalError.rawValue)
+    #expect(result.stderr.hasPrefix("error: internal error: "), "\(result.stderr)")
+    #expect(result.stderr.contains("This is a bug in deploy"), "\(result.stderr)")
+    // Without the fault the same command is a plain configuration error.
+    #expect(try TestHosts.deploy(["status", "-c", "/nonexistent/deploy.yml"]).status == 2)
+  }
+
   @Test func helpStillExitsZero() throws {
     #expect(try TestHosts.deploy(["--help"]).status == 0)
     #expect(try TestHosts.deploy(["status", "--help"]).status == 0)

@@ -11,6 +11,31 @@ extension Integration {
   /// `deploy exec` and `deploy inventory` as a user runs them: the real binary, real hosts.
   @Suite
   struct ExecCommandTests {
+    /// `-v` reports each remote command on stderr with host, duration and exit status; `-vv`
+    /// adds the script sent and its output. Without either, stderr has none of it.
+    @Test(arguments: Integration.transports)
+    func verboseShowsEachRemoteCommand(_ transport: TransportKind) throws {
+      let base = [
+        "exec", "-i", TestHosts.inventoryINI, "--known-hosts", TestHosts.knownHosts, "--transport",
+        transport.rawValue, "-l", "host01,host02",
+      ]
+      let quiet = try TestHosts.deploy(base + ["--", "echo marker-out; exit 3"])
+      #expect(!quiet.stderr.contains("deploy.remote"), "\(quiet.stderr)")
+
+      let verbose = try TestHosts.deploy(base + ["-v", "--", "echo marker-out; exit 3"])
+      #expect(verbose.status == ExitStatus.hostsFailed.rawValue)
+      for host in ["host01", "host02"] {
+        let line = verbose.stderr.split(separator: "\n").first { $0.contains("] \(host): exit 3") }
+        #expect(line?.contains("echo marker-out; exit 3") == true, "\(verbose.stderr)")
+        #expect(line?.contains(" s: ") == true, "a duration: \(verbose.stderr)")
+      }
+      #expect(!verbose.stderr.contains("sending"))
+
+      let trace = try TestHosts.deploy(base + ["-vv", "--", "echo marker-out; exit 3"])
+      #expect(trace.stderr.contains("host01: sending"), "\(trace.stderr)")
+      #expect(trace.stderr.contains("host01 stdout: marker-out"), "\(trace.stderr)")
+    }
+
     @Test(arguments: Integration.transports)
     func allHostsAnswerAndOneStoppedHostIsReportedUnreachable(_ transport: TransportKind) throws {
       let count = TestHosts.count
