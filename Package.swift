@@ -4,6 +4,13 @@ import PackageDescription
 // The targets are the layers, each above the ones it depends on (SwiftPM refuses cycles, so the
 // layering cannot be broken by accident); README.md draws the graph. `deploy` (the command
 // line) parses arguments and renders: everything it shows is computed below it.
+/// Every library layer: the command line and the tests use them all.
+let libraries: [Target.Dependency] = [
+  "DeployBadges", "DeployBuild", "DeployBuildAPI", "DeployConfig", "DeployExec", "DeployInventory",
+  "DeployLedger", "DeployPipeline", "DeployPlay", "DeploySSH", "DeploySupport", "DeployTemplating",
+  "HostScripts", "HostShell",
+]
+
 let package = Package(
   name: "deploy",
   platforms: [.macOS(.v14)],
@@ -95,10 +102,7 @@ let package = Package(
       ]),
     .executableTarget(
       name: "deploy",
-      dependencies: [
-        "DeployBadges", "DeployBuild", "DeployBuildAPI", "DeployConfig", "DeployExec",
-        "DeployInventory", "DeployLedger", "DeployPipeline", "DeployPlay", "DeploySSH",
-        "DeploySupport", "DeployTemplating", "HostScripts", "HostShell",
+      dependencies: libraries + [
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),
@@ -111,17 +115,9 @@ let package = Package(
     .testTarget(name: "HostShellTests", dependencies: ["HostShell"]),
     .testTarget(
       name: "DeployKitTests",
-      dependencies: [
-        "DeployBadges", "DeployBuild", "DeployBuildAPI", "DeployConfig", "DeployExec",
-        "DeployInventory", "DeployLedger", "DeployPipeline", "DeployPlay", "DeploySSH",
-        "DeploySupport", "DeployTemplating", "HostScripts", "HostShell", "UntrustedInput",
-      ]),
+      dependencies: libraries + ["UntrustedInput"]),
     .testTarget(
       name: "IntegrationTests",
-      dependencies: [
-        "DeployBadges", "DeployBuild", "DeployBuildAPI", "DeployConfig", "DeployExec",
-        "DeployInventory", "DeployLedger", "DeployPipeline", "DeployPlay", "DeploySSH",
-        "DeploySupport", "DeployTemplating", "HostScripts", "HostShell",
-      ]),
+      dependencies: libraries),
   ]
 )

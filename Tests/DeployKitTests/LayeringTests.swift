@@ -19,8 +19,13 @@ import Testing
 
   /// Target name → the names of the targets and products it depends on, from Package.swift.
   static func declaredDependencies() throws -> [String: Set<String>] {
-    let manifest = try String(
+    var manifest = try String(
       contentsOf: root.appendingPathComponent("Package.swift"), encoding: .utf8)
+    // `libraries + [...]`: the shared list, spliced in where it is used.
+    if let shared = manifest.firstMatch(of: /let libraries: \[Target.Dependency\] = \[([^\]]*)\]/) {
+      manifest.replace("libraries + [", with: "[" + shared.output.1 + ", ")
+      manifest.replace("dependencies: libraries)", with: "dependencies: [" + shared.output.1 + "])")
+    }
     var result: [String: Set<String>] = [:]
     let target =
       /\.(?:target|executableTarget)\(\s*name: "([\w-]+)"(?:,\s*dependencies: \[([^\]]*)\])?/
