@@ -1,6 +1,8 @@
 import Foundation
+import HostScripts
+import HostShell
 
-/// A build run as its folder on the host describes it (see `BuildCommands.listRuns`).
+/// A build run as its folder on the host describes it (see `RunRecord.listing`).
 public struct RunRecord: Sendable, Hashable {
   public enum State: String, Sendable {
     case running, succeeded, failed, interrupted
@@ -44,7 +46,29 @@ public struct RunRecord: Sendable, Hashable {
   /// More steps than any build has; step files numbered beyond are ignored.
   static let maxSteps = 10_000
 
-  /// Reads `BuildCommands.listRuns` output; runs come back newest first (run ids sort by time).
+  /// Asks a host for its runs (all, or one): per run its metadata, its status (whether its
+  /// runner is alive, then its state), its attempt, and per step its start, end and completion.
+  public static func listing(_ layout: HostLayout, runID: String? = nil) -> HostQuery<[RunRecord]> {
+    let pattern: ShellScript = runID.map { "\($0)/" } ?? "*/"
+    let script = ShellScript.lines([
+      HostProcess.functions,
+      "cd \(layout.runsFolder) 2>/dev/null || exit 0",
+      "for d in \(pattern); do",
+      "  d=${d%/}; [ -f \"$d/run.json\" ] || continue",
+      "  printf 'run %s\\n' \"$d\"",
+      "  printf 'meta %s\\n' \"$(head -n 1 \"$d/run.json\")\"",
+      "  printf 'status %s\\n' \"$(run_status \"$d\")\"",
+      "  printf 'attempt %s\\n' \"$(cat \"$d/attempt\" 2>/dev/null)\"",
+      "  for f in \"$d\"/steps/*; do",
+      "    [ -f \"$f\" ] || continue; n=${f##*/}",
+      "    printf '%s %s %s\\n' \"${n#*.}\" \"${n%.*}\" \"$(head -n 1 \"$f\")\"",
+      "  done",
+      "done",
+    ])
+    return HostQuery("listing runs", script: script, parse: parse)
+  }
+
+  /// Reads `listing`'s output; runs come back newest first (run ids sort by time).
   public static func parse(_ output: String) -> [RunRecord] {
     var records: [RunRecord] = []
     var current: RunRecord?
@@ -85,8 +109,11 @@ public struct RunRecord: Sendable, Hashable {
       switch key {
       case "meta":
         current!.metadata = RunMetadata(jsonLine: rest) ?? RunMetadata()
-      case "state":
-        let fields = rest.split(separator: " ").map(String.init)
+      case "status":
+        // `ALIVE STATE…`: see `run_status` for why they come together.
+        var fields = rest.split(separator: " ").map(String.init)
+        current!.runnerAlive = fields.first == "yes"
+        fields = Array(fields.dropFirst())
         if let first = fields.first, let state = State(rawValue: first) {
           current!.state = state
           if state != .running, fields.count > 1 { current!.endedAt = Int(fields[1]) }
@@ -98,7 +125,6 @@ public struct RunRecord: Sendable, Hashable {
           current!.state = .running
         }
       case "attempt": current!.attempt = Int(rest) ?? 1
-      case "alive": current!.runnerAlive = rest == "yes"
       case "start", "end", "done":
         let fields = rest.split(separator: " ", maxSplits: 1).map(String.init)
         // The host's word: a step number past any real build's (the fuzzer tried 10^11) would
@@ -126,8 +152,27 @@ public struct RunRecord: Sendable, Hashable {
   }
 }
 
-/// The build folder as `BuildCommands.listBuilds` describes it.
+/// The build folder as `BuildFolderListing.listing` describes it.
 public struct BuildFolderListing: Sendable, Hashable {
+  /// Asks a host for its build folder: `.lock`, `.build_history`, the `current` link, the
+  /// activation log's last 100 lines and every folder with a `build_info.yml` (an "available
+  /// build", as the explorer calls it; a link is not one).
+  public static func listing(_ layout: HostLayout) -> HostQuery<BuildFolderListing> {
+    let script = ShellScript.lines([
+      "[ -f \(layout.activations) ] && tail -n 100 \(layout.activations) | sed 's/^/activated /'",
+      "cd \(layout.buildFolder) 2>/dev/null || exit 0",
+      "[ -e .lock ] && printf 'lock %s\\n' \"$(head -n 1 .lock)\"",
+      "[ -L current ] && printf 'current %s\\n' \"$(readlink current)\"",
+      "[ -f .build_history ] && sed 's/^/history /' .build_history",
+      "for d in */; do",
+      "  d=${d%/}; [ -L \"$d\" ] && continue; [ -f \"$d/build_info.yml\" ] || continue",
+      "  printf 'build %s\\n' \"$d\"; sed 's/^/info /' \"$d/build_info.yml\"",
+      "done",
+      "exit 0",
+    ])
+    return HostQuery("listing builds", script: script, parse: parse)
+  }
+
   public struct Build: Sendable, Hashable {
     public var folder: String
     /// `build_info.yml`'s keys, values unquoted.

@@ -247,9 +247,9 @@ public final class GitDeployment: Sendable {
       guard request.config.activation != nil else {
         throw .nothingToDo("\(request.app) has no 'activate:' in the project file")
       }
-      let listing = try connection.succeed(
-        BuildCommands.listRuns(work.host.layout, runID: runID), what: "listing runs", timeout: 600)
-      guard let run = RunRecord.parse(listing.stdoutText).first else {
+      let runs = try connection.ask(
+        RunRecord.listing(work.host.layout, runID: runID), timeout: 600)
+      guard let run = runs.first else {
         throw .nothingToDo("no run \(runID) of \(request.app) on this host")
       }
       work.result.runID = run.runID
@@ -378,11 +378,7 @@ public final class GitDeployment: Sendable {
       else {
         throw .nothingToDo("\(request.app) has no 'activate:' in the project file")
       }
-      let builds = BuildFolderListing.parse(
-        try connection.succeed(
-          BuildCommands.listBuilds(layout), what: "listing builds", timeout: 600
-        )
-        .stdoutText)
+      let builds = try connection.ask(BuildFolderListing.listing(layout), timeout: 600)
       if let lock = builds.lock { throw .buildRunning(runID: lock.isEmpty ? "unknown" : lock) }
       // Which build goes back, and how.
       let chosen: BuildFolderListing.Build?
@@ -583,9 +579,8 @@ public final class GitDeployment: Sendable {
     case .latest: runID = nil
     case .run(let id): runID = id
     }
-    let listing = try connection.succeed(
-      BuildCommands.listRuns(layout, runID: runID), what: "listing runs", timeout: 600)
-    guard let run = RunRecord.parse(listing.stdoutText).first else {
+    let runs = try connection.ask(RunRecord.listing(layout, runID: runID), timeout: 600)
+    guard let run = runs.first else {
       throw .nothingToDo(
         runID.map { "no run \($0) of \(request.app) on this host" }
           ?? "no earlier run of \(request.app) on this host to resume")
@@ -667,18 +662,18 @@ public final class GitDeployment: Sendable {
     var interval = min(0.2, request.pollInterval)
     var connection = connection
     while true {
+      let listing = RunRecord.listing(work.host.layout, runID: runID)
       let output: CapturedOutput
       do {
         output = try connection.succeed(
-          BuildCommands.listRuns(work.host.layout, runID: runID),
-          what: "reading the state of run \(runID)", timeout: 60)
+          listing.script, what: "reading the state of run \(runID)", timeout: 60)
       } catch {
         // The build is detached and goes on: a broken connection loses only the view of it.
         guard case .ssh(let lost) = error else { throw error }
         connection = try reconnect(work, runID: runID, after: lost, events: events)
         continue
       }
-      guard let run = RunRecord.parse(output.stdoutText).first else {
+      guard let run = listing.answer(from: output.stdoutText).first else {
         throw .command(
           what: "reading the state of run \(runID)", result: output.result,
           stderr: "the run folder is gone")

@@ -25,4 +25,11 @@ extension SSHConnection {
     }
     return output
   }
+
+  /// Asks a host `query` (which must succeed, as `succeed`) and reads its answer.
+  public func ask<Answer>(_ query: HostQuery<Answer>, timeout: Double? = 120)
+    throws(HostFailure) -> Answer
+  {
+    query.answer(from: try succeed(query.script, what: query.purpose, timeout: timeout).stdoutText)
+  }
 }

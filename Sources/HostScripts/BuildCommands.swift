@@ -10,8 +10,8 @@ public enum DetachMethod: String, Sendable, CaseIterable {
 }
 
 /// Remote commands around a build run: prepare its folder, start it detached, check nothing
-/// else is building, list runs and builds, show logs. Pure text; see `RunnerScript` for the
-/// runner itself.
+/// else is building, show logs. The listings of runs and builds are `HostQuery`s beside their
+/// parsers (`RunRecord.listing`, `BuildFolderListing.listing`); `RunnerScript` is the runner.
 public enum BuildCommands {
   /// The tmux server `deploy` uses (`tmux -L deploy ls` on the host lists running builds), kept
   /// apart from the operator's own tmux sessions.
@@ -106,50 +106,6 @@ public enum BuildCommands {
       "i=0; while [ ! -s pid ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done",
       "[ -s pid ] || { echo 'the build runner did not start (no pid after 10 s); see' \((runFolder + "/log")) >&2; exit 1; }",
       "echo \"pid $(cat pid)\"",
-    ])
-  }
-
-  /// Describes runs (all, or one) in a form `RunRecord.parse` reads: per run its metadata,
-  /// state, whether its runner is alive, and per-step start, end and completion.
-  public static func listRuns(_ layout: HostLayout, runID: String? = nil) -> ShellScript {
-    let pattern: ShellScript = runID.map { "\($0)/" } ?? "*/"
-    return ShellScript.lines([
-      HostProcess.functions,
-      "cd \(layout.runsFolder) 2>/dev/null || exit 0",
-      "for d in \(pattern); do",
-      "  d=${d%/}; [ -f \"$d/run.json\" ] || continue",
-      "  printf 'run %s\\n' \"$d\"",
-      "  printf 'meta %s\\n' \"$(head -n 1 \"$d/run.json\")\"",
-      // The runner is looked at before its state is read: a runner seen gone has written its
-      // last state already. The other order reads `running`, then finds the runner just ended
-      // with `succeeded`, and reports a good build lost.
-      "  if [ -f \"$d/pid\" ] && is_alive \"$(cat \"$d/pid\")\"; then echo 'alive yes';"
-        + " else echo 'alive no'; fi",
-      "  printf 'state %s\\n' \"$(cat \"$d/state\" 2>/dev/null)\"",
-      "  printf 'attempt %s\\n' \"$(cat \"$d/attempt\" 2>/dev/null)\"",
-      "  for f in \"$d\"/steps/*; do",
-      "    [ -f \"$f\" ] || continue; n=${f##*/}",
-      "    printf '%s %s %s\\n' \"${n#*.}\" \"${n%.*}\" \"$(head -n 1 \"$f\")\"",
-      "  done",
-      "done",
-    ])
-  }
-
-  /// Describes the build folder: `.lock`, `.build_history`, the `current` link, the activation
-  /// log's last 100 lines and every folder with a `build_info.yml` (an "available build", as the
-  /// explorer calls it; a link is not one).
-  public static func listBuilds(_ layout: HostLayout) -> ShellScript {
-    ShellScript.lines([
-      "[ -f \(layout.activations) ] && tail -n 100 \(layout.activations) | sed 's/^/activated /'",
-      "cd \(layout.buildFolder) 2>/dev/null || exit 0",
-      "[ -e .lock ] && printf 'lock %s\\n' \"$(head -n 1 .lock)\"",
-      "[ -L current ] && printf 'current %s\\n' \"$(readlink current)\"",
-      "[ -f .build_history ] && sed 's/^/history /' .build_history",
-      "for d in */; do",
-      "  d=${d%/}; [ -L \"$d\" ] && continue; [ -f \"$d/build_info.yml\" ] || continue",
-      "  printf 'build %s\\n' \"$d\"; sed 's/^/info /' \"$d/build_info.yml\"",
-      "done",
-      "exit 0",
     ])
   }
 

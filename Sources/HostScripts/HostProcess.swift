@@ -29,6 +29,14 @@ package enum HostProcess {
       kill -KILL -"$1" 2>/dev/null
       return 0
     }
+    run_status() {
+      # One line, `ALIVE STATE…`, for the run folder $1. The runner is looked at before its
+      # state is read: a runner seen gone has written its last state already. The other order
+      # reads `running`, then finds that the runner just ended with `succeeded`, and reports a
+      # good build lost. Liveness and state are one field so that no reader can take them apart.
+      if [ -f "$1/pid" ] && is_alive "$(cat "$1/pid")"; then a=yes; else a=no; fi
+      printf '%s %s\n' "$a" "$(cat "$1/state" 2>/dev/null)"
+    }
     ssh_session_pid() {
       p=$$
       while [ "${p:-0}" -gt 1 ]; do

@@ -122,6 +122,11 @@ public enum LockCommands {
       ].filter { !$0.isEmpty })
   }
 
+  /// The lock's state, read without touching it.
+  public static func inspection(_ layout: HostLayout) -> HostQuery<LockState?> {
+    HostQuery("reading the deploy lock", script: inspect(layout), parse: parse)
+  }
+
   /// Reports the lock's state without touching it: `free`, or `held` and the holder.
   public static func inspect(_ layout: HostLayout) -> ShellScript {
     let lock = layout.lockFolder

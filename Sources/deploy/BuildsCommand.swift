@@ -39,18 +39,10 @@ struct BuildsCommand: ParsableCommand {
         project: project, connection: connection, app: app, stage: stage, limit: limit)
       let results = context.onEachHost { host, connection throws(HostFailure) -> HostBuilds in
         let layout = host.layout
-        let lock = try connection.succeed(
-          LockCommands.inspect(layout), what: "reading the deploy lock", timeout: 60
-        ).stdoutText
-        let runs = try connection.succeed(
-          BuildCommands.listRuns(layout), what: "listing runs", timeout: 60
-        ).stdoutText
-        let builds = try connection.succeed(
-          BuildCommands.listBuilds(layout), what: "listing builds", timeout: 60
-        ).stdoutText
         return HostBuilds(
-          lock: LockCommands.parse(lock), runs: RunRecord.parse(runs),
-          folder: BuildFolderListing.parse(builds))
+          lock: try connection.ask(LockCommands.inspection(layout), timeout: 60),
+          runs: try connection.ask(RunRecord.listing(layout), timeout: 60),
+          folder: try connection.ask(BuildFolderListing.listing(layout), timeout: 60))
       }
       let buildName = try context.plan.git().buildName
       if connection.json {

@@ -49,10 +49,8 @@ struct LogsCommand: ParsableCommand {
       let wanted = runID
       let results = context.onEachHost { host, connection throws(HostFailure) -> RunRecord in
         let layout = host.layout
-        let listing = try connection.succeed(
-          BuildCommands.listRuns(layout, runID: wanted), what: "listing runs", timeout: 60
-        ).stdoutText
-        guard let run = RunRecord.parse(listing).first else {
+        let runs = try connection.ask(RunRecord.listing(layout, runID: wanted), timeout: 60)
+        guard let run = runs.first else {
           throw .nothingToDo(
             wanted.map { "no run \($0) on this host" } ?? "no runs of this app on this host")
         }
@@ -73,10 +71,8 @@ struct LogsCommand: ParsableCommand {
         }
         emit([], true)
         // Read the state again: with --follow the run has ended since the listing.
-        let final = try connection.succeed(
-          BuildCommands.listRuns(layout, runID: run.runID), what: "listing runs", timeout: 60
-        ).stdoutText
-        return RunRecord.parse(final).first ?? run
+        let final = try connection.ask(RunRecord.listing(layout, runID: run.runID), timeout: 60)
+        return final.first ?? run
       }
       var statuses: [ExitStatus] = []
       for (host, result) in results {

@@ -110,7 +110,7 @@ import Testing
     let before = Timestamp.now
     #expect(try host.runRunner(plan) == 5)
 
-    let output = try host.sh(BuildCommands.listRuns(host.layout))
+    let output = try host.sh(RunRecord.listing(host.layout).script)
     #expect(output.status == 0, "\(output.stderr)")
     let runs = RunRecord.parse(output.stdout)
     try #require(runs.count == 1)
@@ -131,9 +131,9 @@ import Testing
     #expect(run.firstIncompleteStep == 2)
 
     // One run by id, and an unknown id.
-    let one = try host.sh(BuildCommands.listRuns(host.layout, runID: runID)).stdout
+    let one = try host.sh(RunRecord.listing(host.layout, runID: runID).script).stdout
     #expect(RunRecord.parse(one) == runs)
-    let none = try host.sh(BuildCommands.listRuns(host.layout, runID: "20261124T130607Z-000000"))
+    let none = try host.sh(RunRecord.listing(host.layout, runID: "20261124T130607Z-000000").script)
     #expect(none.status == 0 && none.stdout.isEmpty)
   }
 
@@ -151,7 +151,7 @@ import Testing
     #expect(try host.runRunner(older) == 0)
     try FileManager.default.createDirectory(
       atPath: host.layout.runsFolder + "/not a run", withIntermediateDirectories: true)
-    let runs = RunRecord.parse(try host.sh(BuildCommands.listRuns(host.layout)).stdout)
+    let runs = RunRecord.parse(try host.sh(RunRecord.listing(host.layout).script).stdout)
     #expect(runs.map(\.runID) == [newer.runID, older.runID])
     #expect(runs.map(\.state) == [.succeeded, .succeeded])
     #expect(runs.allSatisfy { $0.firstIncompleteStep == nil })
@@ -179,18 +179,18 @@ import Testing
       exit $rc
       """)
     try host.sh("chmod +x '\(bin)/cat'")
-    let listing = try host.sh("PATH='\(bin)':$PATH\n" + BuildCommands.listRuns(host.layout))
+    let listing = try host.sh("PATH='\(bin)':$PATH\n" + RunRecord.listing(host.layout).script)
     #expect(listing.status == 0, "\(listing.stderr)")
     #expect(host.read(state) == "succeeded 1795525600\n", "the runner ended during the listing")
     let run = try #require(RunRecord.parse(listing.stdout).first)
     #expect(run.state != .lost, "\(listing.stdout)")
     // The next look sees the end.
-    let after = RunRecord.parse(try host.sh(BuildCommands.listRuns(host.layout)).stdout)
+    let after = RunRecord.parse(try host.sh(RunRecord.listing(host.layout).script).stdout)
     #expect(after.first?.state == .succeeded)
   }
 
   @Test func listRunsWithoutRunsFolderSaysNothing() throws {
-    let result = try host.sh(BuildCommands.listRuns(host.layout))
+    let result = try host.sh(RunRecord.listing(host.layout).script)
     #expect(result.status == 0 && result.stdout.isEmpty)
     #expect(RunRecord.parse(result.stdout).isEmpty)
   }
@@ -209,7 +209,7 @@ import Testing
     try host.write(host.layout.buildFolder + "/scratch/readme", "no build here\n")
     try host.write(host.layout.buildLock, "")
 
-    let output = try host.sh(BuildCommands.listBuilds(host.layout))
+    let output = try host.sh(BuildFolderListing.listing(host.layout).script)
     #expect(output.status == 0, "\(output.stderr)")
     let listing = BuildFolderListing.parse(output.stdout)
     #expect(listing.lock == "")
@@ -231,12 +231,12 @@ import Testing
 
     try FileManager.default.removeItem(atPath: host.layout.buildLock)
     let unlocked = BuildFolderListing.parse(
-      try host.sh(BuildCommands.listBuilds(host.layout)).stdout)
+      try host.sh(BuildFolderListing.listing(host.layout).script).stdout)
     #expect(unlocked.lock == nil)
   }
 
   @Test func listBuildsWithoutBuildFolderSaysNothing() throws {
-    let result = try host.sh(BuildCommands.listBuilds(host.layout))
+    let result = try host.sh(BuildFolderListing.listing(host.layout).script)
     #expect(result.status == 0 && result.stdout.isEmpty)
     #expect(BuildFolderListing.parse(result.stdout).builds.isEmpty)
   }
@@ -292,7 +292,7 @@ import Testing
     #expect(result.lines == ["runner setsid", "pid \(pid)"])
 
     // Still running after `start` returned, in a session of its own.
-    let runs = RunRecord.parse(try host.sh(BuildCommands.listRuns(host.layout)).stdout)
+    let runs = RunRecord.parse(try host.sh(RunRecord.listing(host.layout).script).stdout)
     #expect(runs.first?.runnerAlive == true)
     #expect(runs.first?.state == .running)
     let runner = String(pid.split(separator: " ")[0])
@@ -301,7 +301,7 @@ import Testing
     #expect(session == runner)
 
     #expect(eventually(within: 8) { host.state(plan).first == "succeeded" })
-    let done = RunRecord.parse(try host.sh(BuildCommands.listRuns(host.layout)).stdout)
+    let done = RunRecord.parse(try host.sh(RunRecord.listing(host.layout).script).stdout)
     #expect(done.first?.state == .succeeded)
     #expect(
       try eventually(within: 2) {
@@ -337,7 +337,7 @@ import Testing
     #expect(lines.count == 2 && lines[1].hasPrefix("pid "))
     #expect(try tmux("tmux -L deploy has-session -t \(ShellQuote.word(session))").status == 0)
     #expect(
-      RunRecord.parse(try host.sh(BuildCommands.listRuns(host.layout)).stdout).first?.state
+      RunRecord.parse(try host.sh(RunRecord.listing(host.layout).script).stdout).first?.state
         == .running)
     #expect(eventually(within: 8) { host.state(plan).first == "succeeded" })
     // The pane's `tail --pid` ends with the runner, and the session with it.

@@ -73,7 +73,7 @@ import Testing
 
     // And rollback goes to the build served before, by the log.
     let listing = BuildFolderListing.parse(
-      try host.sh(BuildCommands.listBuilds(host.layout)).stdout)
+      try host.sh(BuildFolderListing.listing(host.layout).script).stdout)
     #expect(listing.currentLink == "run-d")
     #expect(listing.previouslyServed(before: "run-d").map(\.folder) == ["run-b"])
     #expect(!listing.builds.contains { $0.folder == "current" }, "a link is not a build")

@@ -18,36 +18,36 @@ import Testing
   }
 
   @Test func aRunningStateWithADeadRunnerIsLost() throws {
-    let text = "run 20261124T130607Z-000001\n\(meta)\nstate running 1795525567\nattempt 2\n"
-    #expect(try only(text + "alive no\n").state == .lost)
-    #expect(try only(text + "alive no\n").endedAt == nil)
-    #expect(try only(text + "alive yes\n").state == .running)
-    #expect(try only(text + "alive yes\n").runnerAlive)
-    #expect(try only(text + "alive yes\n").attempt == 2)
+    let text = "run 20261124T130607Z-000001\n\(meta)\nattempt 2\n"
+    #expect(try only(text + "status no running 1795525567\n").state == .lost)
+    #expect(try only(text + "status no running 1795525567\n").endedAt == nil)
+    #expect(try only(text + "status yes running 1795525567\n").state == .running)
+    #expect(try only(text + "status yes running 1795525567\n").runnerAlive)
+    #expect(try only(text + "status yes running 1795525567\n").attempt == 2)
   }
 
   @Test func aMissingStateMeansStartingOrLost() throws {
-    let text = "run 20261124T130607Z-000001\n\(meta)\nstate \nattempt \n"
-    let starting = try only(text + "alive yes\n")
+    let text = "run 20261124T130607Z-000001\n\(meta)\nattempt \n"
+    let starting = try only(text + "status yes \n")
     #expect(starting.state == .running)
     #expect(starting.attempt == 1)
-    #expect(try only(text + "alive no\n").state == .lost)
-    // No state line at all, no alive line: lost.
+    #expect(try only(text + "status no \n").state == .lost)
+    // No status line at all: lost.
     #expect(try only("run 20261124T130607Z-000001\n").state == .lost)
   }
 
   @Test func endedStatesCarryTheirFields() throws {
-    let head = "run 20261124T130607Z-000001\n\(meta)\nalive no\n"
-    let failed = try only(head + "state failed 1795525600 2 7\n")
+    let head = "run 20261124T130607Z-000001\n\(meta)\n"
+    let failed = try only(head + "status no failed 1795525600 2 7\n")
     #expect(failed.state == .failed)
     #expect(failed.endedAt == 1_795_525_600 && failed.failedStep == 2 && failed.exitCode == 7)
-    let interrupted = try only(head + "state interrupted 1795525600 0 143\n")
+    let interrupted = try only(head + "status no interrupted 1795525600 0 143\n")
     #expect(interrupted.state == .interrupted)
     #expect(interrupted.failedStep == nil && interrupted.exitCode == 143)
-    let succeeded = try only(head + "state succeeded 1795525600  \n")
+    let succeeded = try only(head + "status no succeeded 1795525600  \n")
     #expect(succeeded.state == .succeeded && succeeded.endedAt == 1_795_525_600)
     #expect(succeeded.failedStep == nil && succeeded.exitCode == nil)
-    let lost = try only(head + "state lost 1795525600\n")
+    let lost = try only(head + "status no lost 1795525600\n")
     #expect(lost.state == .lost && lost.endedAt == 1_795_525_600)
   }
 
@@ -56,8 +56,7 @@ import Testing
       """
       run 20261124T130607Z-000001
       \(meta)
-      state failed 1795525600 2 1
-      alive no
+      status no failed 1795525600 2 1
       start 1 1795525570
       end 1 0 1795525580
       done 1 fetch
@@ -77,7 +76,7 @@ import Testing
 
   @Test func allStepsDoneLeavesNothingToResume() throws {
     let run = try only(
-      "run r\n\(meta)\nstate succeeded 1\nalive no\ndone 1 fetch\ndone 2 compile\ndone 3 x\n")
+      "run r\n\(meta)\nstatus no succeeded 1\ndone 1 fetch\ndone 2 compile\ndone 3 x\n")
     #expect(run.firstIncompleteStep == nil)
     #expect(run.steps.allSatisfy { $0.done })
   }
@@ -85,15 +84,13 @@ import Testing
   @Test func unknownAndMalformedLinesAreIgnored() throws {
     let run = try only(
       """
-      state succeeded 1
-      alive yes
+      status yes succeeded 1
       garbage before any run
       run 20261124T130607Z-000001
       frobnicate 1 2 3
       meta {not json
-      state failed 1795525600 1 2
+      status no failed 1795525600 1 2
       attempt many
-      alive no
       start x 1795525570
       end
       done x
@@ -108,7 +105,7 @@ import Testing
     // `start 1 soon`: a step 1 with no start time.
     #expect(run.steps.count == 1 && run.steps[0].startedAt == nil && !run.steps[0].done)
     #expect(RunRecord.parse("").isEmpty)
-    #expect(RunRecord.parse("state running 1\nalive yes\n").isEmpty)
+    #expect(RunRecord.parse("status yes running 1\n").isEmpty)
   }
 
   @Test func runsComeBackNewestFirst() {
@@ -116,7 +113,7 @@ import Testing
       "20261124T130607Z-000001", "20270101T000000Z-000000", "20261124T130607Z-00000f",
       "20251231T235959Z-ffffff",
     ]
-    let text = ids.map { "run \($0)\n\(meta)\nstate succeeded 1795525600\nalive no\n" }.joined()
+    let text = ids.map { "run \($0)\n\(meta)\nstatus no succeeded 1795525600\n" }.joined()
     #expect(
       RunRecord.parse(text).map(\.runID) == [
         "20270101T000000Z-000000", "20261124T130607Z-00000f", "20261124T130607Z-000001",
@@ -124,7 +121,7 @@ import Testing
       ])
     // Each run keeps its own steps.
     let two = RunRecord.parse(
-      "run a\nstate failed 1 1 1\nalive no\nend 1 1 5\nrun b\nstate succeeded 1\nalive no\n"
+      "run a\nstatus no failed 1 1 1\nend 1 1 5\nrun b\nstatus no succeeded 1\n"
         + "done 1 x\ndone 2 y\n")
     #expect(two.map(\.runID) == ["b", "a"])
     #expect(two.map(\.steps.count) == [2, 1])
