@@ -234,16 +234,9 @@ public struct BuildFolderListing: Sendable, Hashable {
       } else if line.hasPrefix("build ") {
         listing.builds.append(Build(folder: String(line.dropFirst(6)), info: [:]))
       } else if line.hasPrefix("info "), !listing.builds.isEmpty {
-        let text = line.dropFirst(5)
-        guard let colon = text.firstIndex(of: ":") else { continue }
-        let key = text[..<colon].trimmingCharacters(in: .whitespaces)
-        var value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        if value.count >= 2, value.hasPrefix("'"), value.hasSuffix("'") {
-          value = String(value.dropFirst().dropLast()).replacing("''", with: "'")
-        } else if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
-          value = String(value.dropFirst().dropLast())
+        listing.builds[listing.builds.count - 1].info.merge(BuildInfo.fields(line.dropFirst(5))) {
+          $1
         }
-        listing.builds[listing.builds.count - 1].info[key] = value
       }
     }
     return listing

@@ -228,11 +228,7 @@ public final class GitDeployment: Sendable {
     let info = try connection.succeed(
       ActivationCommands.buildInfo(layout.buildOutput(runID)),
       what: "reading the build_info.yml of run \(runID)", timeout: 600)
-    let listing = BuildFolderListing.parse(
-      "build \(runID)\n"
-        + info.stdoutText.split(separator: "\n").map { "info " + $0 }
-        .joined(separator: "\n"))
-    guard let time = listing.builds.first?.buildTime else {
+    guard let time = BuildInfo.fields(info.stdoutText)["build_time"] else {
       throw .command(
         what: "reading the build_info.yml of run \(runID)", result: info.result,
         stderr: "it has no build_time")

@@ -2,6 +2,7 @@ import ArgumentParser
 import DeployBadges
 import DeployBuildAPI
 import DeployInventory
+import DeployPipeline
 import DeploySupport
 import Foundation
 
@@ -35,8 +36,10 @@ struct BadgesCommand: ParsableCommand {
       } catch {
         throw DeployError.unreadableFile(path: folder, reason: "cannot create it: \(error)")
       }
-      let (table, status) = try gatherStatus(
-        project: projectFile, inventory: inventory, connection: connection)
+      let (table, status) = try StatusTable.gather(
+        project: projectFile, inventory: inventory,
+        defaults: connection.defaults(project: projectFile),
+        forks: connection.forks(project: projectFile))
       var written = 0
       for row in table.rows {
         for cell in row.cells {

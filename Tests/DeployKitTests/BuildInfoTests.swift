@@ -1,0 +1,36 @@
+import Testing
+
+@testable import DeployBuild
+@testable import DeployPipeline
+
+/// The one `build_info.yml` reader, and what `status` makes of a host's answer with it.
+@Suite struct BuildInfoTests {
+  @Test func quotedAndPlainValues() {
+    let fields = BuildInfo.fields(
+      """
+      build_time: 2026/12/07 17:58:27
+      version: 'it''s v1'
+      commit: "abc"
+      run_id: '20261207T175827Z-00a1b2'
+      not a field
+      workflow:
+      """)
+    #expect(fields["build_time"] == "2026/12/07 17:58:27")
+    #expect(fields["version"] == "it's v1")
+    #expect(fields["commit"] == "abc")
+    #expect(fields["run_id"] == "20261207T175827Z-00a1b2")
+    #expect(fields["workflow"] == "")
+    #expect(fields.count == 5)
+  }
+
+  @Test func statusShowsVersionAndBuildTime() {
+    #expect(
+      deployedVersion("info version: 'v2'\ninfo build_time: 2026/12/07 17:58:31\n")
+        == "v2 · 2026/12/07 17:58:31")
+    // ECHR-OD's own builds have no version line.
+    #expect(deployedVersion("info build_time: 2026/12/07 17:58:31\n") == "? · 2026/12/07 17:58:31")
+    // A package's version, and nothing deployed, pass through.
+    #expect(deployedVersion("1.2.3-1\n") == "1.2.3-1")
+    #expect(deployedVersion("") == "")
+  }
+}
