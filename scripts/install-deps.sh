@@ -17,6 +17,7 @@ packages=(
   shellcheck python3-venv python3-yaml # linting scripts and the GitHub Action (scripts/lint-actions.sh)
   python3-jinja2                      # the oracle the Jinja templating tests compare against
   nftables iproute2                   # network faults in a namespace (scripts/netns-hosts.sh)
+  python3-jsonschema                  # --json output is validated against docs/events.schema.json
 )
 missing=()
 for package in "${packages[@]}"; do

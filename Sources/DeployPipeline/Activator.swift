@@ -25,7 +25,7 @@ struct Activator {
     var buildTime: String
   }
 
-  private func note(_ text: String) { events.handle(.activation(host: host, message: text)) }
+  private func note(_ step: ActivationStep) { events.handle(.activation(host: host, step: step)) }
 
   /// Activates `build`; a thrown failure says whether production was left as it was, or rolled
   /// back (and verified), or is in doubt.
@@ -50,7 +50,7 @@ struct Activator {
         ActivationCommands.recordActivation(layout, folder: folder),
         what: "recording the activation in \(layout.activations)")
     } catch {
-      note("warning: \(error.reason)")
+      note(.recordFailed(reason: error.reason))
     }
   }
 
@@ -96,16 +96,16 @@ struct Activator {
           "the build API swapped nothing in (\"Build up-to-date\"): it found no build newer than"
             + " the served one, so the build_time \(build.buildTime) of the new build is not later")
       }
-      note("build API: \(response.text.trimmingCharacters(in: .whitespacesAndNewlines))")
+      note(.apiAnswered(body: response.text.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
     do {
       try restartAndWait()
       try verifyServed(build.buildTime, runID: build.folder)
       try checkHealth()
-      note("serving build_time \(build.buildTime)")
+      note(.serving(buildTime: build.buildTime))
     } catch {
       let reason = error.reason
-      note("rolling back: \(reason)")
+      note(.rollingBack(reason: reason, to: nil))
       do {
         try rollBack(toBuildTime: before) { () throws(HostFailure) in
           let answer = try? apiGet("/api/v1/build/rollback", timeout: 600).get()
@@ -188,7 +188,7 @@ struct Activator {
       ActivationCommands.switchLink(buildFolder: layout.buildFolder, to: build.folder),
       what: "switching \(layout.buildFolder)/current")
     let previous = output.trimmingCharacters(in: .whitespacesAndNewlines)
-    note("current -> \(build.folder)" + (previous.isEmpty ? "" : " (was \(previous))"))
+    note(.linkSwitched(folder: build.folder, previous: previous.isEmpty ? nil : previous))
     do {
       try restartAndWait()
       try checkHealth()
@@ -197,7 +197,7 @@ struct Activator {
       guard !previous.isEmpty else {
         throw .rollbackFailed(reason: reason, rollback: "there was no previous build to go back to")
       }
-      note("rolling back to \(previous): \(reason)")
+      note(.rollingBack(reason: reason, to: previous))
       do {
         try rollBack(toBuildTime: nil) { () throws(HostFailure) in
           _ = try run(
@@ -218,7 +218,7 @@ struct Activator {
     guard let method = config.restart else { return }
     _ = try run(
       ActivationCommands.restart(method), what: method.label, timeout: config.readyTimeout)
-    note("restarted (\(method.label))")
+    note(.restarted(method: method.label))
     let deadline = MonotonicClock.now + config.readyTimeout
     var lastProblem = "not checked"
     while MonotonicClock.now < deadline {
@@ -261,7 +261,7 @@ struct Activator {
         if attempt < health.retries { Thread.sleep(forTimeInterval: health.interval) }
         continue
       }
-      note("health check passed")
+      note(.healthPassed)
       return
     }
     throw .activationFailed("health check failed \(health.retries) times: \(last)")

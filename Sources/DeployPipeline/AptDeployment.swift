@@ -152,10 +152,10 @@ public final class AptDeployment: Sendable {
     work.result.runID = runID
     work.result.journal = [started]
     HostJournal.append([started], layout: work.host.layout, on: connection)
-    let before = work.installed ?? "nothing"
     events.handle(
       .activation(
-        host: work.host.name, message: "\(request.config.package): \(before) -> \(version)"))
+        host: work.host.name,
+        step: .installing(package: request.config.package, from: work.installed, to: version)))
     var outcome = RunOutcome.succeeded
     var message = "installed \(request.config.package) \(version)"
     do throws(HostFailure) {
@@ -171,7 +171,7 @@ public final class AptDeployment: Sendable {
           stderr: "dpkg reports \(now ?? "nothing installed"), not \(version) ("
             + output.split(separator: "\n").suffix(3).joined(separator: " / ") + ")")
       }
-      events.handle(.activation(host: work.host.name, message: "dpkg-query: \(version) installed"))
+      events.handle(.activation(host: work.host.name, step: .installed(version: version)))
       if let activation = work.host.activation {
         let activator = Activator(
           config: activation, layout: work.host.layout, buildName: nil, connection: connection,

@@ -17,9 +17,12 @@ public enum DeployEvent: Sendable {
   case buildEnded(host: String, run: RunRecord)
   case detached(host: String, runID: String)
   /// A step of activation or rollback: the build API's answer, a restart, a verification.
-  case activation(host: String, message: String)
-  /// The connection to a host broke while its detached build ran: what happens now.
-  case connectionLost(host: String, message: String)
+  case activation(host: String, step: ActivationStep)
+  /// The connection to a host broke: the error, and what it means for the build there (prose:
+  /// this is an error's explanation).
+  case connectionLost(host: String, error: String)
+  /// Connected again (`--reconnect-wait`) and following the run on.
+  case reconnected(host: String, runID: String)
   case hostFinished(HostDeployResult)
 }
 

@@ -216,7 +216,7 @@ public final class GitDeployment: Sendable {
         + " answers again, \(unlock); then `deploy \(app) \(stage) --resume` continues a build"
         + " that stopped, or deploy again"
     }
-    events.handle(.connectionLost(host: host, message: "connection lost (\(reason)) " + what))
+    events.handle(.connectionLost(host: host, error: "connection lost (\(reason)) " + what))
     return .ssh(.connectionLost(host: host, reason: "\(reason), " + what))
   }
 
@@ -355,9 +355,7 @@ public final class GitDeployment: Sendable {
     if !removed.isEmpty {
       events.handle(
         .activation(
-          host: work.host.name,
-          message: "removed \(removed.count) old build(s), keeping \(keep): "
-            + removed.joined(separator: ", ")))
+          host: work.host.name, step: .pruned(removed: removed.map(String.init), keep: keep)))
     }
   }
 
@@ -427,8 +425,8 @@ public final class GitDeployment: Sendable {
       events.handle(
         .activation(
           host: work.host.name,
-          message:
-            "rolling back to \(chosen.folder) (\(version), build_time \(chosen.buildTime ?? "?"))"))
+          step: .rollbackStarted(
+            folder: chosen.folder, version: version, buildTime: chosen.buildTime)))
       var outcome = RunOutcome.succeeded
       var message = "rolled back to \(chosen.folder)"
       do throws(HostFailure) {
@@ -452,7 +450,7 @@ public final class GitDeployment: Sendable {
           }
         }
         if !chosen.folder.hasSuffix(".save") { activator.recordActivation(chosen.folder) }
-        events.handle(.activation(host: work.host.name, message: "rollback verified"))
+        events.handle(.activation(host: work.host.name, step: .rollbackVerified))
       } catch {
         outcome = .failed
         message = error.message(app: request.app, stage: request.stage)
@@ -698,7 +696,7 @@ public final class GitDeployment: Sendable {
     events.handle(
       .connectionLost(
         host: host,
-        message: "connection lost while run \(runID) builds (\(lost.kind)); the build goes on"
+        error: "connection lost while run \(runID) builds (\(lost.kind)); the build goes on"
           + " there, detached: reconnecting"))
     work.connection?.close()
     work.connection = nil
@@ -713,7 +711,7 @@ public final class GitDeployment: Sendable {
         {
           _ = try? connection.capture(RemoteCommand(script, timeout: 30))
         }
-        events.handle(.connectionLost(host: host, message: "reconnected; following run \(runID)"))
+        events.handle(.reconnected(host: host, runID: runID))
         return connection
       } catch {
         last = error

@@ -83,10 +83,12 @@ final class TerminalDeployRenderer: DeployRenderer, @unchecked Sendable {
       }
     case .detached(let host, let runID):
       line(host, "detached; follow with: deploy logs \(app) \(stage) \(runID) --follow")
-    case .activation(let host, let message):
-      line(host, message)
-    case .connectionLost(let host, let message):
-      line(host, out.paint(message, .yellow))
+    case .activation(let host, let step):
+      line(host, step.description)
+    case .connectionLost(let host, let error):
+      line(host, out.paint(error, .yellow))
+    case .reconnected(let host, let runID):
+      line(host, "reconnected; following run \(runID)")
     case .hostFinished(let result):
       if let failure = result.failure {
         line(result.host, out.paint(failure.message(app: app, stage: stage), .red), failed: true)
@@ -134,11 +136,7 @@ private func stepSpan(_ start: Int, _ end: Int) -> (Int, Int)? {
 
 /// One JSON object per line: every event as it happens, then a summary.
 final class JSONDeployRenderer: DeployRenderer, @unchecked Sendable {
-  private let out = Terminal.standardOutput
-
-  private func emit(_ object: [String: JSONValue]) {
-    out.write(JSONValue.object(object).serialized + "\n")
-  }
+  private func emit(_ object: [String: JSONValue]) { JSONEvents.write(object) }
 
   func starting(request: GitDeployRequest, hosts: [DeployHost], runID: String) {
     emit([
@@ -151,7 +149,10 @@ final class JSONDeployRenderer: DeployRenderer, @unchecked Sendable {
   func handle(_ event: DeployEvent) {
     switch event {
     case .transportSwitched(let host, let reason):
-      emit(["event": "transport", "host": .string(host), "reason": .string(reason)])
+      emit([
+        "event": "transport", "host": .string(host), "transport": "openssh",
+        "error": JSONEvents.error(code: "libssh2-unsupported", message: reason),
+      ])
     case .waitingForLock(let host, let holder):
       emit(["event": "waiting-for-lock", "host": .string(host), "holder": holder.json])
     case .locked(let host): emit(["event": "locked", "host": .string(host)])
@@ -177,10 +178,17 @@ final class JSONDeployRenderer: DeployRenderer, @unchecked Sendable {
       ])
     case .detached(let host, let runID):
       emit(["event": "detached", "host": .string(host), "run": .string(runID)])
-    case .activation(let host, let message):
-      emit(["event": "activation", "host": .string(host), "message": .string(message)])
-    case .connectionLost(let host, let message):
-      emit(["event": "connection-lost", "host": .string(host), "message": .string(message)])
+    case .activation(let host, let step):
+      emit(
+        ["event": "activation", "host": .string(host), "step": .string(step.name)]
+          .merging(step.fields) { first, _ in first })
+    case .connectionLost(let host, let error):
+      emit([
+        "event": "connection-lost", "host": .string(host),
+        "error": JSONEvents.error(code: "connection-lost", message: error),
+      ])
+    case .reconnected(let host, let runID):
+      emit(["event": "reconnected", "host": .string(host), "run": .string(runID)])
     case .hostFinished(let result):
       emit(["event": "host-finished"].merging(result.json) { $1 })
     }
@@ -211,7 +219,10 @@ extension HostDeployResult {
       "commit": commit.map(JSONValue.string) ?? .null,
     ]
     if let run { object["state"] = .string(run.state.rawValue) }
-    if let failure { object["message"] = .string(failure.message(app: "", stage: "")) }
+    if let failure {
+      object["error"] = JSONEvents.error(
+        code: failure.kind, message: failure.message(app: "", stage: ""))
+    }
     return object
   }
 }

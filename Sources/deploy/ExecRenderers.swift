@@ -123,7 +123,7 @@ final class JSONExecRenderer: ExecRenderer, @unchecked Sendable {
   func handle(_ event: RunEvent) {
     guard case .hostFinished(let result) = event else { return }
     var object: [String: JSONValue] = [
-      "host": .string(result.host),
+      "event": "exec-result", "host": .string(result.host),
       "status": .string(result.outcome.label),
       "duration": .number(result.duration),
       "stdout": .string(String(decoding: result.stdout, as: UTF8.self)),
@@ -137,9 +137,9 @@ final class JSONExecRenderer: ExecRenderer, @unchecked Sendable {
       object["signal"] = run.signal.map(JSONValue.string) ?? .null
       object["timed_out"] = .bool(run.timedOut)
     case .error(let error):
-      object["error"] = .string(error.description)
+      object["error"] = JSONEvents.error(code: error.kind, message: error.description)
     }
-    Terminal.standardOutput.write(JSONValue.object(object).serialized + "\n")
+    JSONEvents.write(object)
   }
 
   func summary(_ results: [HostResult], duration: Double) {}

@@ -198,8 +198,8 @@ final class GitHubActionsDeployRenderer: DeployRenderer, @unchecked Sendable {
           "warning", [("title", "host \(host)")],
           "removed a stale build .lock of run \(runID) (its runner is gone; run marked lost)")
           + "\n")
-    case .connectionLost(let host, let message):
-      out.write(GitHubActions.command("warning", [("title", "host \(host)")], message) + "\n")
+    case .connectionLost(let host, let error):
+      out.write(GitHubActions.command("warning", [("title", "host \(host)")], error) + "\n")
     case .hostFinished(let result):
       lock.lock()
       let detail = lines.removeValue(forKey: result.host) ?? []

@@ -143,11 +143,15 @@ final class JSONPlayRenderer: PlayRenderer, @unchecked Sendable {
     case .hostUnreachable(let host, let error):
       object = [
         "event": .string("result"), "play": .string(play), "task": .string(task),
-        "host": .string(host), "status": .string("unreachable"), "msg": .string(error.description),
+        "host": .string(host), "status": .string("unreachable"),
+        "error": JSONEvents.error(code: error.kind, message: error.description),
         "exit_status": .number(Double(error.exitStatus.rawValue)),
       ]
     case .transportSwitched(let host, let reason):
-      object = ["event": .string("transport"), "host": .string(host), "reason": .string(reason)]
+      object = [
+        "event": "transport", "host": .string(host), "transport": "openssh",
+        "error": JSONEvents.error(code: "libssh2-unsupported", message: reason),
+      ]
     case .recap(let stats):
       for host in stats {
         let recap: [String: JSONValue] = [
@@ -157,11 +161,11 @@ final class JSONPlayRenderer: PlayRenderer, @unchecked Sendable {
           "failed": .number(Double(host.failed)), "skipped": .number(Double(host.skipped)),
           "rescued": .number(Double(host.rescued)), "ignored": .number(Double(host.ignored)),
         ]
-        Terminal.standardOutput.write(JSONValue.object(recap).serialized + "\n")
+        JSONEvents.write(recap)
       }
       return
     }
-    Terminal.standardOutput.write(JSONValue.object(object).serialized + "\n")
+    JSONEvents.write(object)
   }
 
   func finished(duration: Double) {}

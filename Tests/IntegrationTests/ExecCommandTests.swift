@@ -60,7 +60,9 @@ extension Integration {
       }
       let byHost = Dictionary(uniqueKeysWithValues: objects.map { ($0["host"] as! String, $0) })
       #expect(byHost["host03"]?["status"] as? String == "unreachable")
-      #expect((byHost["host03"]?["error"] as? String)?.contains("refused") == true)
+      let error = byHost["host03"]?["error"] as? [String: Any]
+      #expect(error?["code"] as? String == "unreachable")
+      #expect((error?["message"] as? String)?.contains("refused") == true)
       #expect(objects.filter { $0["status"] as? String == "ok" }.count == count - 1)
     }
 
