@@ -13,7 +13,7 @@ let libraries: [Target.Dependency] = [
 
 let package = Package(
   name: "deploy",
-  platforms: [.macOS(.v14)],
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "deploy", targets: ["deploy"])
   ],

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs one job per host on dedicated threads, at most `forks` at a time, and returns the results
 /// in the hosts' order. Threads rather than Swift tasks: libssh2's calls block, and the
@@ -28,21 +29,16 @@ public enum ParallelHosts {
 }
 
 /// Result storage written from many threads, one slot each.
-private final class ResultSlots<Value: Sendable>: @unchecked Sendable {
-  private let lock = NSLock()
-  private var slots: [Value?]
+private final class ResultSlots<Value: Sendable>: Sendable {
+  private let slots: Mutex<[Value?]>
 
-  init(count: Int) { slots = Array(repeating: nil, count: count) }
+  init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
 
   func set(_ index: Int, _ value: Value) {
-    lock.lock()
-    slots[index] = value
-    lock.unlock()
+    slots.withLock { $0[index] = value }
   }
 
   var values: [Value] {
-    lock.lock()
-    defer { lock.unlock() }
-    return slots.map { $0! }
+    slots.withLock { $0.map { $0! } }
   }
 }

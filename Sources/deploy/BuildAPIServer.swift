@@ -5,6 +5,7 @@ import DeploySupport
 import Dispatch
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// The HTTP side of `deploy build-api`: routes `GET /api/v1/build/<endpoint>` to `BuildAPI` and
 /// sends its bytes as they are. Folder work is blocking file I/O (an update copies a whole
@@ -98,19 +99,10 @@ struct BuildAPIServer: Sendable {
 }
 
 /// The server task's failure, handed to the thread waiting for it.
-private final class Outcome: @unchecked Sendable {
-  private let lock = NSLock()
-  private var failure: String?
+private final class Outcome: Sendable {
+  private let failure = Mutex<String?>(nil)
 
-  func set(_ text: String) {
-    lock.lock()
-    failure = text
-    lock.unlock()
-  }
+  func set(_ text: String) { failure.withLock { $0 = text } }
 
-  func get() -> String? {
-    lock.lock()
-    defer { lock.unlock() }
-    return failure
-  }
+  func get() -> String? { failure.withLock { $0 } }
 }

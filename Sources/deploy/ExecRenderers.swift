@@ -6,6 +6,7 @@ import DeploySupport
 import Foundation
 import HostScripts
 import HostShell
+import Synchronization
 
 /// Turns the events of a `deploy exec` run into output. People and programs get two renderers of
 /// the same events, so the two can never disagree about what happened.
@@ -28,21 +29,19 @@ extension ExecRenderer {
 
 /// Output for a terminal or a log: lines prefixed by host as they arrive (or grouped per host),
 /// then a summary with every failure explained.
-final class TerminalExecRenderer: ExecRenderer, @unchecked Sendable {
+final class TerminalExecRenderer: ExecRenderer, Sendable {
   private let grouped: Bool
   private let out = Terminal.standardOutput
-  private let lock = NSLock()
   private let buffers = LineBuffers()
-  private var switched: [String: [String]] = [:]
+  /// Hosts moved to the OpenSSH transport, by reason: said once, in the summary.
+  private let switched = Mutex<[String: [String]]>([:])
 
   init(grouped: Bool) { self.grouped = grouped }
 
   func handle(_ event: RunEvent) {
     switch event {
     case .transportSwitched(let host, let reason):
-      lock.lock()
-      switched[reason, default: []].append(host)
-      lock.unlock()
+      switched.withLock { $0[reason, default: []].append(host) }
     case .output(let host, let stream, let bytes):
       guard !grouped else { return }
       emitLines(host: host, stream: stream, bytes: bytes, flush: false)
@@ -88,9 +87,7 @@ final class TerminalExecRenderer: ExecRenderer, @unchecked Sendable {
   }
 
   func summary(_ results: [HostResult], duration: Double) {
-    lock.lock()
-    let notes = switched
-    lock.unlock()
+    let notes = switched.withLock { $0 }
     for (reason, hosts) in notes.sorted(by: { $0.key < $1.key }) {
       Terminal.standardError.write(
         "note: \(hosts.sorted().joined(separator: ", ")) \(hosts.count == 1 ? "uses" : "use") "
@@ -119,7 +116,7 @@ final class TerminalExecRenderer: ExecRenderer, @unchecked Sendable {
 }
 
 /// One JSON object per host result, one per line, for programs.
-final class JSONExecRenderer: ExecRenderer, @unchecked Sendable {
+final class JSONExecRenderer: ExecRenderer, Sendable {
   func handle(_ event: RunEvent) {
     guard case .hostFinished(let result) = event else { return }
     var object: [String: JSONValue] = [

@@ -3,6 +3,7 @@ import DeployPipeline
 import DeploySupport
 import Foundation
 import HostShell
+import Synchronization
 
 /// What `deploy` does differently inside a GitHub Actions job (`GITHUB_ACTIONS=true`): workflow
 /// commands (`::error …::`, `::group::`, `::add-mask::`), a Markdown job summary appended to
@@ -160,14 +161,13 @@ enum GitHubActions {
 /// Forwards every event to the normal renderer, and adds: a collapsed `::group::` per host with
 /// its lines once it finishes, `::error title=host NAME::` for a failed host, `::warning::` for
 /// what needs a look, and at the end the job summary and the step outputs.
-final class GitHubActionsDeployRenderer: DeployRenderer, @unchecked Sendable {
+final class GitHubActionsDeployRenderer: DeployRenderer, Sendable {
   private let base: any DeployRenderer
   private let app: String
   private let stage: String
   private let out: Terminal
-  private let lock = NSLock()
-  private var lines: [String: [String]] = [:]
-  private var runID = ""
+  /// Each host's lines until it finishes, and the run id.
+  private let state = Mutex<(lines: [String: [String]], runID: String)>(([:], ""))
 
   init(wrapping base: any DeployRenderer, app: String, stage: String, annotations: Terminal) {
     self.base = base
@@ -177,15 +177,11 @@ final class GitHubActionsDeployRenderer: DeployRenderer, @unchecked Sendable {
   }
 
   func record(host: String, line: String) {
-    lock.lock()
-    defer { lock.unlock() }
-    lines[host, default: []].append(line)
+    state.withLock { $0.lines[host, default: []].append(line) }
   }
 
   func starting(request: GitDeployRequest, hosts: [DeployHost], runID: String) {
-    lock.lock()
-    self.runID = runID
-    lock.unlock()
+    state.withLock { $0.runID = runID }
     base.starting(request: request, hosts: hosts, runID: runID)
   }
 
@@ -201,9 +197,7 @@ final class GitHubActionsDeployRenderer: DeployRenderer, @unchecked Sendable {
     case .connectionLost(let host, let error):
       out.write(GitHubActions.command("warning", [("title", "host \(host)")], error) + "\n")
     case .hostFinished(let result):
-      lock.lock()
-      let detail = lines.removeValue(forKey: result.host) ?? []
-      lock.unlock()
+      let detail = state.withLock { $0.lines.removeValue(forKey: result.host) } ?? []
       var text = ""
       if !detail.isEmpty {
         let outcome = result.failure?.kind ?? "ok"
@@ -236,7 +230,7 @@ final class GitHubActionsDeployRenderer: DeployRenderer, @unchecked Sendable {
   func summary(_ results: [HostDeployResult], request: GitDeployRequest, duration: Double) {
     base.summary(results, request: request, duration: duration)
     let report = GitHubDeployReport(
-      results: results, request: request, runID: runID, duration: duration)
+      results: results, request: request, runID: state.withLock { $0.runID }, duration: duration)
     GitHubActions.setOutputs(report.outputs)
     GitHubActions.appendSummary(report.markdown(app: app, stage: stage))
   }

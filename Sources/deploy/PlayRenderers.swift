@@ -4,6 +4,7 @@ import DeployPlay
 import DeploySupport
 import Foundation
 import HostShell
+import Synchronization
 
 protocol PlayRenderer: PlayEventSink {
   func finished(duration: Double)
@@ -102,14 +103,15 @@ final class TerminalPlayRenderer: PlayRenderer, @unchecked Sendable {
 }
 
 /// One JSON object per line: every host result, then a recap object per host.
-final class JSONPlayRenderer: PlayRenderer, @unchecked Sendable {
-  private var task = ""
-  private var play = ""
-  private let lock = NSLock()
+final class JSONPlayRenderer: PlayRenderer, Sendable {
+  /// The play and task under way, named in each result.
+  private let current = Mutex<(play: String, task: String)>(("", ""))
 
   func handle(_ event: PlayEvent) {
-    lock.lock()
-    defer { lock.unlock() }
+    current.withLock { current in handle(event, play: &current.play, task: &current.task) }
+  }
+
+  private func handle(_ event: PlayEvent, play: inout String, task: inout String) {
     var object: [String: JSONValue]
     switch event {
     case .playStarted(let name, let hosts):

@@ -1,6 +1,7 @@
 import DeployInventory
 import DeploySupport
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -8,12 +9,13 @@ import Foundation
 
 /// Where text for people goes, with colour only when a person is looking: a terminal, and no
 /// NO_COLOR. Writes are serialized because worker threads report concurrently.
-final class Terminal: @unchecked Sendable {
+final class Terminal: Sendable {
   static let standardOutput = Terminal(fd: STDOUT_FILENO)
   static let standardError = Terminal(fd: STDERR_FILENO)
 
   private let fd: Int32
-  private let lock = NSLock()
+  /// Held while writing, so that lines from several threads never interleave.
+  private let writing = Mutex(())
   let colored: Bool
 
   private init(fd: Int32) {
@@ -27,8 +29,10 @@ final class Terminal: @unchecked Sendable {
   /// Writes `text` with every control character made visible but newlines, tabs and colour
   /// codes (`TerminalText`): hosts' words cannot drive the terminal.
   func write(_ text: String) {
-    lock.lock()
-    defer { lock.unlock() }
+    writing.withLock { _ in writeLocked(text) }
+  }
+
+  private func writeLocked(_ text: String) {
     var bytes = Array(TerminalText.sanitize(text).utf8)
     var offset = 0
     while offset < bytes.count {

@@ -1,6 +1,7 @@
 import DeploySupport
 import Foundation
 import HostShell
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -28,7 +29,6 @@ public struct OpenSSHTransport: SSHTransport {
 
 /// Hands out unique control socket names within one process.
 private enum ControlSocketCounter {
-  private static let lock = NSLock()
   /// Control sockets live here, one per host; the path must stay short (unix sockets: 108
   /// bytes). Made by mkdtemp(3), mode 700 and a name nobody can guess or create first (a fixed
   /// name could be taken by another user, who would then hold the sockets).
@@ -38,13 +38,10 @@ private enum ControlSocketCounter {
       mkdtemp(buffer.baseAddress!).map { String(cString: $0) }
     }
   }()
-  nonisolated(unsafe) private static var value = 0
+  private static let counter = Atomic(0)
 
   static func next() -> Int {
-    lock.lock()
-    defer { lock.unlock() }
-    value += 1
-    return value
+    counter.wrappingAdd(1, ordering: .relaxed).newValue
   }
 }
 
