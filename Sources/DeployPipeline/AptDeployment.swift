@@ -18,7 +18,8 @@ public struct AptDeployRequest: Sendable {
   /// Deploy the reachable hosts when some are unreachable (see `GitDeployRequest`).
   public var allowPartial = false
   /// Called with the chosen version before anything is installed; throwing stops the
-  /// deployment (used to confirm promoting a version the previous stage never ran).
+  /// deployment (`PromotionCheck.approving`: the version must be the one confirmed before the
+  /// locks were taken).
   public var approve: @Sendable (String) throws(DeployError) -> Void = { _ throws(DeployError) in }
 
   public init(
@@ -133,14 +134,12 @@ public final class AptDeployment: Sendable {
       }
       return wanted
     }
-    var common = Set(works[0].offered)
-    for work in works.dropFirst() { common.formIntersection(work.offered) }
-    guard let latest = common.compactMap(DebianVersion.init).max() else {
+    guard let latest = AptVersionChoice.latestCommon(works.map(\.offered)) else {
       throw .usage(
         "the hosts of \(request.stage) offer no common version of \(package)"
           + (all.isEmpty ? "" : " (offered: \(all.map(\.description).joined(separator: ", ")))"))
     }
-    return latest.description
+    return latest
   }
 
   private func install(_ version: String, on work: Work, events: any DeployEventSink) {

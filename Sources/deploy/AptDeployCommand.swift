@@ -81,45 +81,27 @@ private func reportToGitHub(
   GitHubActions.appendSummary(text + "\nExit code \(status.rawValue).\n\n")
 }
 
-/// Promotion check: deploying to a later stage a version the stage before it never ran needs a
-/// yes — typed on a terminal, or `--yes` when there is none (CI). The previous stage's host
-/// journals say what it ran.
-func promotionCheck(
-  app: String, stage: String, project: ProjectFile, inventory: Inventory,
-  connection: ConnectionOptions, assumeYes: Bool
-) throws(DeployError) -> @Sendable (String) throws(DeployError) -> Void {
-  guard !assumeYes, let index = project.stages.firstIndex(of: stage), index > 0 else {
+/// The promotion question, asked before anything is locked: deploying to a later stage a
+/// version the stage before it never ran needs a yes, typed on a terminal, or `--yes` when there
+/// is none (CI). Returns the deployment's `approve`, which holds it to the confirmed version.
+func confirmPromotion(_ check: PromotionCheck, version: String?) throws(DeployError)
+  -> @Sendable (String) throws(DeployError) -> Void
+{
+  // No version in common: the deployment says so, having refreshed the hosts' index.
+  guard let candidate = version ?? check.latestOffered() else {
     return { _ throws(DeployError) in }
   }
-  let previous = project.stages[index - 1]
-  let resolver = try SSHTargetResolver(defaults: connection.defaults(project: project))
-  let plan = try StagePlan.resolve(
-    project: project, inventory: inventory, appName: app, stage: previous, resolver: resolver)
-  let forks = connection.forks(project: project)
-  return { version throws(DeployError) in
-    let transport = TransportSelector()
-    let seen = ParallelHosts.map(plan.hosts, forks: forks) { host -> Bool in
-      guard let connection = try? transport.connect(host.target) else { return false }
-      defer { connection.close() }
-      guard
-        let text = try? connection.capture(
-          RemoteCommand(JournalCommands.read(host.layout), timeout: 60)
-        ).stdoutText
-      else { return false }
-      return Journal.parse(text).entries.contains {
-        $0.app == app && $0.version == version && $0.outcome == .succeeded
-      }
-    }
-    if seen.contains(true) { return }
-    let question =
-      "\(app) \(version) was never deployed to \(previous), the stage before \(stage)."
-    guard isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1 else {
-      throw .usage(question + " Pass --yes to deploy it to \(stage) anyway.")
-    }
-    Terminal.standardError.write(question + " Deploy it to \(stage) anyway? [y/N] ")
-    let answer = readLine()?.lowercased() ?? ""
-    guard answer == "y" || answer == "yes" else {
-      throw .usage("not confirmed; nothing was installed")
-    }
+  if check.previousStageRan(candidate) { return check.approving(candidate) }
+  let question =
+    "\(check.app) \(candidate) was never deployed to \(check.previousStage), the stage before"
+    + " \(check.stage)."
+  guard isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1 else {
+    throw .usage(question + " Pass --yes to deploy it to \(check.stage) anyway.")
   }
+  Terminal.standardError.write(question + " Deploy it to \(check.stage) anyway? [y/N] ")
+  let answer = readLine()?.lowercased() ?? ""
+  guard answer == "y" || answer == "yes" else {
+    throw .usage("not confirmed; nothing was installed")
+  }
+  return check.approving(candidate)
 }

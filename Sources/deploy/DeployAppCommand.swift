@@ -126,9 +126,15 @@ struct DeployAppCommand: ParsableCommand {
           app: plan.app.name, config: apt, stage: plan.stage, version: version,
           lockWait: lockWaitSeconds ?? 0)
         request.allowPartial = allowPartial
-        request.approve = try promotionCheck(
-          app: plan.app.name, stage: plan.stage, project: projectFile, inventory: inventory,
-          connection: connection, assumeYes: yes)
+        if !yes,
+          let check = try PromotionCheck(
+            app: plan.app.name, package: apt.package, plan: plan, project: projectFile,
+            inventory: inventory,
+            resolver: try SSHTargetResolver(defaults: connection.defaults(project: projectFile)),
+            forks: connection.forks(project: projectFile))
+        {
+          request.approve = try confirmPromotion(check, version: version)
+        }
         return try runAptDeployment(
           request, plan: plan, project: projectFile, connection: connection)
       }

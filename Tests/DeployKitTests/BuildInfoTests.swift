@@ -34,3 +34,18 @@ import Testing
     #expect(deployedVersion("") == "")
   }
 }
+
+/// The promotion check's pure parts: which version "latest" means, and holding a deployment to
+/// the version that was confirmed.
+@Suite struct PromotionChoiceTests {
+  @Test func latestCommonIsTheNewestEveryHostOffers() {
+    #expect(
+      AptVersionChoice.latestCommon([
+        ["1.0.81~pr770-3", "1.0.80", "1.0.79~pr751-14"], ["1.0.80", "1.0.79~pr751-14"],
+      ]) == "1.0.80")
+    // Debian ordering, not text: ~ sorts before anything.
+    #expect(AptVersionChoice.latestCommon([["1.0~rc1", "1.0"], ["1.0", "1.0~rc1"]]) == "1.0")
+    #expect(AptVersionChoice.latestCommon([["1.0"], ["2.0"]]) == nil)
+    #expect(AptVersionChoice.latestCommon([]) == nil)
+  }
+}

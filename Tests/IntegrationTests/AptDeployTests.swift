@@ -74,6 +74,8 @@ extension FleetTests {
       let refused = try deploy(["ooni-api", "prod"])
       #expect(refused.status == ExitStatus.usage.rawValue, "\(refused.stdout)\(refused.stderr)")
       #expect(refused.stderr.contains("was never deployed to hel"))
+      // Asked before anything was locked or refreshed: the deployment never started.
+      #expect(!refused.stdout.contains(" as run "), "\(refused.stdout)")
       #expect(try installed("prod1") == "")
       let prod = try deploy(["ooni-api", "prod", "--yes"])
       #expect(prod.status == 0, "\(prod.stdout)\(prod.stderr)")
@@ -106,7 +108,12 @@ extension FleetTests {
       let runs = try #require(
         try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])
       #expect(runs.count == 4, "\(history.stdout)")
-      #expect(runs.first?["version"] as? String == "1.0.79~pr751-14")
+      // Newest first, but runs started in one second tie (run ids order them by their
+      // random part): the downgrade is among the runs of test.
+      #expect(
+        runs.contains {
+          $0["version"] as? String == "1.0.79~pr751-14" && $0["stage"] as? String == "test"
+        }, "\(history.stdout)")
       #expect(runs.allSatisfy { $0["kind"] as? String == "apt" })
 
       // 4. Badges per app and stage, rewritten only when changed.

@@ -266,9 +266,12 @@ extension Integration.FaultMatrixTests {
     let app = try GitAppFixture(steps: FaultMatrix.slowSteps, appExtra: Self.linkedApp)
     defer { app.remove() }
     let deploy = try app.start(["demo-app", "test", "v1", "--reconnect-wait", "2s"])
+    // During the build: once its runner runs (it wrote its pid). A kill while the runner is
+    // being started can take tmux down with the session, and then no build starts at all.
     try app.waitFor("the build on host01") {
-      ((try? FileManager.default.contentsOfDirectory(atPath: app.root(1) + "/.deploy/runs")) ?? [])
-        .count == 1
+      let runs = app.root(1) + "/.deploy/runs"
+      let folders = (try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []
+      return folders.count == 1 && app.exists(runs + "/" + folders[0] + "/pid")
     }
     try TestHosts.harness("stop-host", TestHosts.hostName(1))
     var restarted = false
