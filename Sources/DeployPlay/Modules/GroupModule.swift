@@ -38,18 +38,12 @@ enum GroupModule: PlayModule {
         changed: true, message: context.checkMode ? "would remove group \(group)" : nil,
         values: values)
     default:
-      var words: [String]
-      if let currentGID {
-        guard let gid, gid != currentGID else {
-          values["gid"] = .int(currentGID)
-          return ModuleResult(changed: false, values: values)
-        }
-        words = ["groupmod", "-g", String(gid)] + (nonUnique ? ["-o"] : []) + [group]
-      } else {
-        words = ["groupadd"]
-        if let gid { words += ["-g", String(gid)] + (nonUnique ? ["-o"] : []) }
-        if system { words.append("-r") }
-        words.append(group)
+      guard
+        let words = presentCommand(
+          group: group, gid: gid, system: system, nonUnique: nonUnique, currentGID: currentGID)
+      else {
+        if let currentGID { values["gid"] = .int(currentGID) }
+        return ModuleResult(changed: false, values: values)
       }
       let command: ShellScript = "\(words: words)"
       if context.checkMode {
@@ -64,5 +58,21 @@ enum GroupModule: PlayModule {
       }
       return ModuleResult(changed: true, values: values)
     }
+  }
+
+  /// `state: present`'s command, decided from the group's gid on the host (nil: no such group)
+  /// alone: groupadd, groupmod to another gid, or nothing (nil). Facts in, command out
+  /// (GroupModuleTests holds it to that without a host).
+  static func presentCommand(
+    group: String, gid: Int?, system: Bool, nonUnique: Bool, currentGID: Int?
+  ) -> [String]? {
+    if let currentGID {
+      guard let gid, gid != currentGID else { return nil }
+      return ["groupmod", "-g", String(gid)] + (nonUnique ? ["-o"] : []) + [group]
+    }
+    var words = ["groupadd"]
+    if let gid { words += ["-g", String(gid)] + (nonUnique ? ["-o"] : []) }
+    if system { words.append("-r") }
+    return words + [group]
   }
 }

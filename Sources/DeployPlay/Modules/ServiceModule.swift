@@ -60,53 +60,78 @@ enum ServiceModule: PlayModule {
       throw ModuleFailure("Could not find the requested service \(service): host")
     }
 
-    var actions: [String] = []
-    switch state {
-    case "started" where !before.active: actions.append("start")
-    case "stopped" where before.active: actions.append("stop")
-    case "restarted": actions.append("restart")
-    case "reloaded": actions.append(before.active ? "reload" : "start")
-    default: break
-    }
-    let enable = enabled.flatMap { $0 != before.enabled ? $0 : nil }
-    let changed = !actions.isEmpty || enable != nil
+    let plan = Plan(state: state, enabled: enabled, status: before)
+    let actions = plan.actions
+    let enable = plan.enable
+    let changed = plan.changed
 
     var values: [String: VarValue] = ["name": .string(service)]
     if let state { values["state"] = .string(state) }
     if let enabled { values["enabled"] = .bool(enabled) }
     if !changed || context.checkMode {
       values["status"] = describe(before)
-      var plan = actions
-      if let enable { plan.append(enable ? "enable" : "disable") }
+      let words = actions + (enable.map { [$0 ? "enable" : "disable"] } ?? [])
       return ModuleResult(
         changed: changed,
         message: changed && context.checkMode
-          ? "would \(plan.joined(separator: " and ")) \(service)" : nil, values: values)
+          ? "would \(words.joined(separator: " and ")) \(service)" : nil, values: values)
     }
 
-    let quoted: ShellScript = "\(service)"
-    var script: ShellScript = "set -e\n"
-    for action in actions {
-      script +=
-        before.manager == "systemd"
-        ? "systemctl \(action) \(quoted)\n" : "service \(quoted) \(action)\n"
-    }
-    if let enable {
-      if before.manager == "systemd" {
-        script += "systemctl \(enable ? "enable" : "disable") \(quoted)\n"
-      } else {
-        // `defaults` creates the links from the script's LSB header if there are none yet;
-        // enable/disable then switch the start links on or off.
-        script += "update-rc.d \(quoted) defaults >/dev/null\n"
-        script += "update-rc.d \(quoted) \(enable ? "enable" : "disable")\n"
-      }
-    }
     let output = try context.succeed(
-      script, what: "\(actions.first ?? (enable == true ? "enable" : "disable")) \(service)",
+      plan.script(service: service, manager: before.manager),
+      what: "\(actions.first ?? (enable == true ? "enable" : "disable")) \(service)",
       timeout: 300)
     values["status"] = describe(try read(service, context))
     values["stdout"] = .string(output.stdoutText)
     return ModuleResult(changed: true, values: values)
+  }
+
+  /// What the task needs done, decided from what the host said (`Status`) alone: facts in,
+  /// commands out (ServiceModuleTests holds it to that without a host).
+  struct Plan: Equatable {
+    /// `start`, `stop`, `restart` or `reload`, in order.
+    var actions: [String] = []
+    /// Start at boot (true), not (false), or leave it (nil).
+    var enable: Bool?
+
+    var changed: Bool { !actions.isEmpty || enable != nil }
+
+    init(actions: [String] = [], enable: Bool? = nil) {
+      self.actions = actions
+      self.enable = enable
+    }
+
+    init(state: String?, enabled: Bool?, status: Status) {
+      switch state {
+      case "started" where !status.active: actions = ["start"]
+      case "stopped" where status.active: actions = ["stop"]
+      case "restarted": actions = ["restart"]
+      case "reloaded": actions = [status.active ? "reload" : "start"]
+      default: break
+      }
+      enable = enabled.flatMap { $0 != status.enabled ? $0 : nil }
+    }
+
+    /// The commands that carry the plan out under `manager` (`systemd`, else `sysv`).
+    func script(service: String, manager: String) -> ShellScript {
+      var script: ShellScript = "set -e\n"
+      for action in actions {
+        script +=
+          manager == "systemd"
+          ? "systemctl \(action) \(service)\n" : "service \(service) \(action)\n"
+      }
+      if let enable {
+        if manager == "systemd" {
+          script += "systemctl \(enable ? "enable" : "disable") \(service)\n"
+        } else {
+          // `defaults` creates the links from the script's LSB header if there are none yet;
+          // enable/disable then switch the start links on or off.
+          script += "update-rc.d \(service) defaults >/dev/null\n"
+          script += "update-rc.d \(service) \(enable ? "enable" : "disable")\n"
+        }
+      }
+      return script
+    }
   }
 
   private static func reloadOnly(_ context: ModuleContext) throws -> ModuleResult {
