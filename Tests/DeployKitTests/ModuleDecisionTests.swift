@@ -68,3 +68,47 @@ import Testing
         == expected)
   }
 }
+
+@Suite struct AptModuleDecisionTests {
+  typealias State = AptModule.PackageState
+  static let options = AptModule.AptOptions(
+    installRecommends: nil, allowDowngrade: false, purge: false, lockTimeout: 60)
+
+  static let states: [String: State] = [
+    "nginx": State(installed: "1.22-1", candidate: "1.22-2", available: ["1.22-2", "1.22-1"]),
+    "git": State(installed: nil, candidate: "2.39-1", available: ["2.39-1"]),
+    "old": State(installed: nil, configFilesOnly: true, candidate: "1.0", available: ["1.0"]),
+  ]
+
+  func install(_ specs: [String], latest: Bool = false) throws -> [String]? {
+    try AptModule.installCommand(
+      specs.map(AptModule.Request.init), Self.states, latest: latest, options: Self.options)?
+      .words
+  }
+
+  @Test func installsOnlyWhatIsMissingOrOutOfDate() throws {
+    #expect(try install(["nginx"]) == nil)
+    #expect(try install(["nginx"], latest: true) == ["install", "nginx"])
+    #expect(try install(["nginx", "git"]) == ["install", "git"])
+    #expect(try install(["nginx=1.22-1"]) == nil)
+    #expect(try install(["nginx=1.22-2"]) == ["install", "nginx=1.22-2"])
+    #expect(try install(["nginx=1.22*"]) == nil, "the installed version matches the pin")
+    #expect(throws: ModuleFailure.self) { try install(["nginx=9*"]) }
+    #expect(throws: ModuleFailure.self) { try install(["nosuch"]) }
+    var options = Self.options
+    options.installRecommends = false
+    options.allowDowngrade = true
+    #expect(
+      try AptModule.installCommand(
+        [AptModule.Request("git")], Self.states, latest: false, options: options)?.words
+        == ["install", "--no-install-recommends", "--allow-downgrades", "git"])
+  }
+
+  @Test func removesOnlyWhatIsThere() {
+    let requests = ["nginx", "git", "old"].map(AptModule.Request.init)
+    #expect(AptModule.removeCommand(requests, Self.states, purge: false) == ["remove", "nginx"])
+    #expect(
+      AptModule.removeCommand(requests, Self.states, purge: true) == ["purge", "nginx", "old"])
+    #expect(AptModule.removeCommand([AptModule.Request("git")], Self.states, purge: false) == nil)
+  }
+}

@@ -280,6 +280,36 @@ enum AptModule: PlayModule {
     _ requests: [Request], _ states: [String: PackageState], latest: Bool, options: AptOptions,
     _ context: ModuleContext
   ) throws -> Outcome {
+    guard
+      let (words, specs) = try installCommand(
+        requests, states, latest: latest, options: options)
+    else {
+      return Outcome(changed: false, message: "all packages are already in the requested state")
+    }
+    if context.checkMode {
+      // apt-get -s resolves everything (dependencies too) without touching the system, so a
+      // request apt would refuse fails here as it would for real.
+      let simulation = try context.succeed(
+        aptGet(["-s"] + words, options), what: "apt-get install (simulated)", timeout: 600)
+      let changes = simulatedChanges(simulation.stdoutText)
+      return Outcome(
+        changed: true,
+        message: "would install or upgrade: "
+          + (changes.isEmpty ? specs : changes).joined(
+            separator: ", "), stdout: simulation.stdoutText)
+    }
+    let output = try context.succeed(aptGet(words, options), what: "apt-get install", timeout: 1800)
+    return Outcome(
+      changed: true, message: "installed " + specs.joined(separator: ", "),
+      stdout: output.stdoutText, stderr: output.stderrText)
+  }
+
+  /// `apt-get install`'s words and the package specs among them, decided from what the host
+  /// said about each package alone (facts in, command out; AptModuleDecisionTests); nil when
+  /// every package is already as asked.
+  static func installCommand(
+    _ requests: [Request], _ states: [String: PackageState], latest: Bool, options: AptOptions
+  ) throws(ModuleFailure) -> (words: [String], specs: [String])? {
     var specs: [String] = []
     var missing: [String] = []
     for request in requests {
@@ -311,31 +341,13 @@ enum AptModule: PlayModule {
       throw ModuleFailure(
         "No package matching '\(missing.joined(separator: "', '"))' is available")
     }
-    guard !specs.isEmpty else {
-      return Outcome(changed: false, message: "all packages are already in the requested state")
-    }
+    guard !specs.isEmpty else { return nil }
     var words = ["install"]
     if let recommends = options.installRecommends {
       words.append(recommends ? "--install-recommends" : "--no-install-recommends")
     }
     if options.allowDowngrade { words.append("--allow-downgrades") }
-    words += specs
-    if context.checkMode {
-      // apt-get -s resolves everything (dependencies too) without touching the system, so a
-      // request apt would refuse fails here as it would for real.
-      let simulation = try context.succeed(
-        aptGet(["-s"] + words, options), what: "apt-get install (simulated)", timeout: 600)
-      let changes = simulatedChanges(simulation.stdoutText)
-      return Outcome(
-        changed: true,
-        message: "would install or upgrade: "
-          + (changes.isEmpty ? specs : changes).joined(
-            separator: ", "), stdout: simulation.stdoutText)
-    }
-    let output = try context.succeed(aptGet(words, options), what: "apt-get install", timeout: 1800)
-    return Outcome(
-      changed: true, message: "installed " + specs.joined(separator: ", "),
-      stdout: output.stdoutText, stderr: output.stderrText)
+    return (words + specs, specs)
   }
 
   /// `Inst pkg [old] (new …)` and `Remv pkg [old]` lines of `apt-get -s`, as `pkg (new)`.
@@ -398,16 +410,10 @@ enum AptModule: PlayModule {
     _ requests: [Request], _ states: [String: PackageState], options: AptOptions,
     _ context: ModuleContext
   ) throws -> Outcome {
-    let present = requests.filter { request in
-      let state = states[request.package] ?? PackageState()
-      if let installed = state.installed { return request.accepts(installed) }
-      // Purging also clears config files a plain removal left behind.
-      return options.purge && state.configFilesOnly
-    }.map(\.package)
-    guard !present.isEmpty else {
+    guard let words = removeCommand(requests, states, purge: options.purge) else {
       return Outcome(changed: false, message: "no requested package is installed")
     }
-    let words = [options.purge ? "purge" : "remove"] + present
+    let present = Array(words.dropFirst())
     if context.checkMode {
       let simulation = try context.succeed(
         aptGet(["-s"] + words, options), what: "apt-get remove (simulated)", timeout: 600)
@@ -421,6 +427,20 @@ enum AptModule: PlayModule {
     return Outcome(
       changed: true, message: "removed " + present.joined(separator: ", "),
       stdout: output.stdoutText, stderr: output.stderrText)
+  }
+
+  /// `apt-get remove` or `purge` with the packages that need it, from what the host said
+  /// alone; nil when none does.
+  static func removeCommand(
+    _ requests: [Request], _ states: [String: PackageState], purge: Bool
+  ) -> [String]? {
+    let present = requests.filter { request in
+      let state = states[request.package] ?? PackageState()
+      if let installed = state.installed { return request.accepts(installed) }
+      // Purging also clears config files a plain removal left behind.
+      return purge && state.configFilesOnly
+    }.map(\.package)
+    return present.isEmpty ? nil : [purge ? "purge" : "remove"] + present
   }
 
   static func removeUnneeded(options: AptOptions, _ context: ModuleContext) throws -> Outcome {
