@@ -190,6 +190,30 @@ public struct BuildFolderListing: Sendable, Hashable {
   /// The activation log's folders, oldest first (`HostLayout.activations`).
   public var activations: [String] = []
 
+  /// The newest build (by `build_time`) among those `include` accepts: the one answer to
+  /// "which build is newest" for status labels and rollback choices alike.
+  public func newest(where include: (Build) -> Bool = { _ in true }) -> Build? {
+    builds.filter(include).max { ($0.buildTime ?? "") < ($1.buildTime ?? "") }
+  }
+
+  /// The builds, newest first.
+  public var newestFirst: [Build] {
+    builds.sorted { ($0.buildTime ?? "") > ($1.buildTime ?? "") }
+  }
+
+  /// Each build's label for `deploy builds`: `current` (the served copy, `buildName`), `latest`
+  /// (the newest other one) or `available`.
+  public func labels(servedAs buildName: String?) -> [String: String] {
+    let latest = newest { $0.folder != buildName }
+    var labels: [String: String] = [:]
+    for build in builds {
+      labels[build.folder] =
+        build.folder == buildName
+        ? "current" : build.folder == latest?.folder ? "latest" : "available"
+    }
+    return labels
+  }
+
   /// Builds that were served before `served`, most recently served first, each once: where a
   /// rollback goes. Only builds still on the host and never rolled back from.
   public func previouslyServed(before served: String?) -> [Build] {

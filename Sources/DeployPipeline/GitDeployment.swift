@@ -384,28 +384,23 @@ public final class GitDeployment: Sendable {
           let served = builds.builds.first { $0.folder == name }?.buildTime ?? "~"
           chosen =
             builds.builds.first { $0.folder == name + ".save" }
-            ?? builds.builds.filter {
-              !$0.folder.hasPrefix(name) && ($0.buildTime ?? "") < served
-            }.max { ($0.buildTime ?? "") < ($1.buildTime ?? "") }
+            ?? builds.newest { !$0.folder.hasPrefix(name) && ($0.buildTime ?? "") < served }
         } else if let previous = builds.previouslyServed(before: builds.currentLink).first {
           // The build served before the current one, by the activation log.
           chosen = previous
         } else {
           // A host from before the activation log: the newest build older than the current.
           let current = builds.currentLink ?? ""
-          chosen = builds.builds.filter {
+          let currentTime = builds.builds.first { $0.folder == current }?.buildTime ?? "~"
+          chosen = builds.newest {
             $0.folder != current && !$0.folder.hasSuffix(".save") && !$0.folder.hasSuffix(".failed")
-              && $0.folder != request.config.buildName
-              && ($0.buildTime ?? "")
-                < (builds.builds.first { $0.folder == current }?.buildTime ?? "~")
-          }.max { ($0.buildTime ?? "") < ($1.buildTime ?? "") }
+              && $0.folder != request.config.buildName && ($0.buildTime ?? "") < currentTime
+          }
         }
       case .run(let runID):
         chosen = builds.builds.first { $0.folder == runID }
       case .version(let version):
-        chosen = builds.builds.filter {
-          $0.info["version"] == version && !$0.folder.hasSuffix(".failed")
-        }.max { ($0.buildTime ?? "") < ($1.buildTime ?? "") }
+        chosen = builds.newest { $0.info["version"] == version && !$0.folder.hasSuffix(".failed") }
       }
       guard let chosen else {
         let available = builds.builds.map { "\($0.folder) (\($0.info["version"] ?? "?"))" }

@@ -60,19 +60,6 @@ struct BuildsCommand: ParsableCommand {
     }
   }
 
-  /// `current` (served), `latest` (newest build_time) or `available`, per build folder.
-  private func labels(_ folder: BuildFolderListing, buildName: String?) -> [String: String] {
-    var labels: [String: String] = [:]
-    let latest = folder.builds.filter { $0.folder != buildName }
-      .max { ($0.buildTime ?? "") < ($1.buildTime ?? "") }
-    for build in folder.builds {
-      labels[build.folder] =
-        build.folder == buildName
-        ? "current" : build.folder == latest?.folder ? "latest" : "available"
-    }
-    return labels
-  }
-
   private func text(
     host: DeployHost, result: Result<HostBuilds, HostFailure>, buildName: String?
   ) -> String {
@@ -100,12 +87,11 @@ struct BuildsCommand: ParsableCommand {
         if let ended = run.endedAt { line += "  ended \(Timestamp.utc(ended))" }
         text += line + "\n"
       }
-      let labels = labels(builds.folder, buildName: buildName)
+      let labels = builds.folder.labels(servedAs: buildName)
       text +=
         "  builds in \(host.layout.buildFolder):"
         + (builds.folder.builds.isEmpty ? " none\n" : "\n")
-      for build in builds.folder.builds.sorted(by: { ($0.buildTime ?? "") > ($1.buildTime ?? "") })
-      {
+      for build in builds.folder.newestFirst {
         text +=
           "    \(build.folder)  build_time \(build.buildTime ?? "?")  "
           + (labels[build.folder] ?? "") + (build.info["version"].map { "  \($0)" } ?? "") + "\n"
@@ -155,7 +141,7 @@ struct BuildsCommand: ParsableCommand {
               }),
           ])
         })
-      let labels = labels(builds.folder, buildName: buildName)
+      let labels = builds.folder.labels(servedAs: buildName)
       object["builds"] = .array(
         builds.folder.builds.map { build in
           .object([

@@ -40,7 +40,12 @@ struct HistoryCommand: ParsableCommand {
       let ledger = try Ledger(path: ledgerPath(projectFile))
       var status = ExitStatus.success
       if !local {
-        status = try syncJournals(project: projectFile, inventory: inventory, into: ledger)
+        let sync = try JournalSync.run(
+          project: projectFile, inventory: inventory, app: app, stage: stage,
+          defaults: connection.defaults(project: projectFile),
+          forks: connection.forks(project: projectFile), into: ledger)
+        for warning in sync.warnings { Terminal.standardError.write("warning: \(warning)\n") }
+        status = sync.status
       }
       let records = try ledger.records(app: app, stage: stage, limit: nil)
       let runs = Array(HistoryRun.group(records).prefix(limit))
@@ -51,60 +56,6 @@ struct HistoryCommand: ParsableCommand {
       }
       return status
     }
-  }
-
-  /// Reads every relevant host journal once and indexes it in the ledger.
-  private func syncJournals(project: ProjectFile, inventory: Inventory, into ledger: Ledger)
-    throws(DeployError) -> ExitStatus
-  {
-    if let app, project.app(named: app) == nil {
-      throw .usage("no app named \(String(reflecting: app)) in \(project.path)")
-    }
-    let resolver = try SSHTargetResolver(defaults: connection.defaults(project: project))
-    var hosts: [String: DeployHost] = [:]
-    for config in project.apps where app == nil || config.name == app {
-      for stageName in config.stages ?? project.stages where stage == nil || stageName == stage {
-        let plan = try StagePlan.resolve(
-          project: project, inventory: inventory, appName: config.name, stage: stageName,
-          resolver: resolver)
-        for host in plan.hosts { hosts[host.name + "\u{0}" + host.layout.journal] = host }
-      }
-    }
-    let transport = TransportSelector()
-    let targets = hosts.values.sorted { $0.name < $1.name }
-    let results = ParallelHosts.map(targets, forks: connection.forks(project: project)) {
-      host -> Result<String, SSHError> in
-      do throws(SSHError) {
-        let connection = try transport.connect(host.target)
-        defer { connection.close() }
-        let output = try connection.capture(
-          RemoteCommand(JournalCommands.read(host.layout), timeout: 120))
-        return .success(output.stdoutText)
-      } catch {
-        return .failure(error)
-      }
-    }
-    var statuses: [ExitStatus] = []
-    var records: [DeploymentRecord] = []
-    for (host, result) in zip(targets, results) {
-      switch result {
-      case .success(let text):
-        let parsed = Journal.parse(text)
-        if !parsed.skippedLines.isEmpty {
-          Terminal.standardError.write(
-            "warning: \(host.name):\(host.layout.journal): skipped unreadable lines "
-              + parsed.skippedLines.map(String.init).joined(separator: ", ") + "\n")
-        }
-        records += DeploymentRecord.merge(parsed.entries)
-      case .failure(let error):
-        Terminal.standardError.write(
-          "warning: journal of \(host.name) not read (the ledger answers for it): "
-            + error.description + "\n")
-        statuses.append(error.exitStatus)
-      }
-    }
-    try ledger.record(records)
-    return ExitStatus.combining(statuses)
   }
 
   private func table(_ runs: [HistoryRun]) -> String {

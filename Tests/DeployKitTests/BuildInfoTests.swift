@@ -49,3 +49,29 @@ import Testing
     #expect(AptVersionChoice.latestCommon([]) == nil)
   }
 }
+
+/// The one "which build is newest" answer and the labels `deploy builds` shows.
+@Suite struct NewestBuildTests {
+  static let listing = BuildFolderListing.parse(
+    """
+    build run-a
+    info build_time: 2026/12/01 10:00:00
+    build run-b
+    info build_time: 2026/12/03 10:00:00
+    build demo_database
+    info build_time: 2026/12/02 10:00:00
+    build no-time
+    """)
+
+  @Test func newestAndLabels() {
+    #expect(Self.listing.newest()?.folder == "run-b")
+    #expect(Self.listing.newest { $0.folder != "run-b" }?.folder == "demo_database")
+    #expect(
+      Self.listing.newestFirst.map(\.folder) == ["run-b", "demo_database", "run-a", "no-time"])
+    #expect(
+      Self.listing.labels(servedAs: "demo_database") == [
+        "demo_database": "current", "run-b": "latest", "run-a": "available",
+        "no-time": "available",
+      ])
+  }
+}

@@ -224,7 +224,8 @@ extension Integration {
       let interrupted = try app.start(["demo-app", "test"])
       try app.waitFor("the lock") { app.exists(lock + "/owner.json") }
       interrupted.signal(SIGINT)
-      #expect(try interrupted.wait() == 128 + SIGINT)
+      let status = try interrupted.wait()
+      #expect(status == 128 + SIGINT, "exit \(status): \(interrupted.stdout)\(interrupted.stderr)")
       #expect(interrupted.stderr.contains("interrupted: released the deploy lock on"))
       #expect(!app.exists(lock))
       #expect(!app.exists(app.root(2) + "/.deploy/lock"))
