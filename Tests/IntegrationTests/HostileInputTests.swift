@@ -51,7 +51,9 @@ extension Integration {
         let blocked = try app.deploy(["demo-app", "test"])
         #expect(blocked.status == ExitStatus.lockHeld.rawValue)
         #expect(!blocked.stdout.contains("\u{1B}]"), "escape sequences are shown, not sent")
-        #expect(try app.deploy(["unlock", "demo-app", "test"]).status == 0)
+        let unlock = try app.deploy(["unlock", "demo-app", "test"])
+        #expect(
+          unlock.status == 0, "\(String(reflecting: hostile)): \(unlock.stdout)\(unlock.stderr)")
       }
       #expect(Hostile.markersFound(marker, in: [app.directory, "/tmp"]) == [])
     }
