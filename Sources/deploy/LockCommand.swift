@@ -94,28 +94,33 @@ struct UnlockCommand: ParsableCommand {
       let context = try StageContext(
         project: project, connection: connection, app: app, stage: stage, limit: limit)
       let force = self.force
-      let results = context.onEachHost { host, connection throws(HostFailure) -> LockState? in
+      let results = context.onEachHost {
+        host, connection throws(HostFailure) -> (state: LockState?, answer: String) in
         let output = try connection.succeed(
           LockCommands.remove(host.layout, force: force), what: "removing the lock", timeout: 60
         ).stdoutText
-        return LockCommands.parse(output)
+        return (LockCommands.parse(output), output)
       }
       var statuses: [ExitStatus] = []
       for (host, result) in results {
         switch result {
-        case .success(.removed(let holder)?):
+        case .success((.removed(let holder)?, _)):
           Terminal.standardOutput.write(
             "\(host.name): removed the lock (it was \(holder.describe(app: app, stage: stage)))\n")
           statuses.append(.success)
-        case .success(.free?):
+        case .success((.free?, _)):
           Terminal.standardOutput.write("\(host.name): not locked\n")
           statuses.append(.success)
-        case .success(.refused(let holder)?):
+        case .success((.refused(let holder)?, _)):
           Terminal.standardError.write(
             "\(host.name): a deploy run holds the lock, not `deploy lock`:"
               + " \(holder.describe(app: app, stage: stage)); use --force to remove it anyway\n")
           statuses.append(.lockHeld)
-        case .success:
+        case .success((_, let answer)):
+          // Not an answer the remove script gives: say what came back instead of failing mute.
+          Terminal.standardError.write(
+            "\(host.name): unexpected answer while removing the lock: \(String(reflecting: answer))\n"
+          )
           statuses.append(.hostsFailed)
         case .failure(let failure):
           Terminal.standardError.write("\(host.name): \(failure.message(app: app, stage: stage))\n")
