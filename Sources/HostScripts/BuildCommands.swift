@@ -82,10 +82,25 @@ public enum BuildCommands {
       app: app, runID: runID, attempt: attempt, runFolder: runFolder)
     // In tmux the pane shows the log live; the runner itself runs in the background of the
     // pane's shell and ignores SIGHUP, so closing the pane or killing tmux does not stop it.
-    let tmux: ShellScript =
+    //
+    // A tmux server exits when its last session ends. A client that arrives in that instant
+    // (another run's runner just finished) gets "server exited unexpectedly" and starts
+    // nothing; so the start is tried again, unless the session came to be after all.
+    let newSession: ShellScript =
       "tmux -L \(tmuxSocket) new-session -d -s \(session) -c \(run)"
       + " \("sh runner.sh & tail -n +1 -F --pid=$! log 2>/dev/null")"
-      + " && echo \("runner tmux " + session)"
+    let tmux: ShellScript = ShellScript.lines([
+      "start_tmux() {",
+      "  n=0",
+      "  while :; do",
+      "    err=$(\(newSession) 2>&1) && return 0",
+      "    tmux -L \(tmuxSocket) has-session -t \("=" + session) 2>/dev/null && return 0",
+      "    n=$((n + 1)); [ $n -lt 5 ] || { printf '%s\\n' \"$err\" >&2; return 1; }",
+      "    sleep 0.2",
+      "  done",
+      "}",
+      "start_tmux && echo \("runner tmux " + session)",
+    ])
     let setsid: ShellScript =
       "setsid -f sh runner.sh </dev/null >/dev/null 2>&1 && echo 'runner setsid'"
     let launch: ShellScript
