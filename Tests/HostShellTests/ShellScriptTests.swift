@@ -2,10 +2,17 @@ import Foundation
 import HostShell
 import Testing
 
-/// Runs `script` with the real `/bin/sh` and returns its standard output.
+/// Runs `script` with the real `/bin/sh` in a fresh temporary folder and returns its standard
+/// output. Not in the package's folder: when quoting broke, the shell ran pieces of the values,
+/// and their redirections left files behind where it ran.
 private func sh(_ script: ShellScript) throws -> (status: Int32, stdout: [UInt8]) {
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "deploy-shellscript-" + UUID().uuidString)
+  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: folder) }
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/bin/sh")
+  process.currentDirectoryURL = folder
   process.arguments = ["-c", script.text]
   let pipe = Pipe()
   process.standardOutput = pipe
