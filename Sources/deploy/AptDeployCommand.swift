@@ -39,12 +39,12 @@ func runAptDeployment(
   recordInLedger(results, project: project)
   let status = ExitStatus.combining(results.map(\.exitStatus))
   if connection.json {
-    out.write(
-      JSONValue.object([
-        "event": "summary", "app": .string(request.app), "stage": .string(request.stage),
-        "hosts": .array(results.map { .object($0.json) }),
-        "exit": .number(Double(status.rawValue)),
-      ]).serialized + "\n")
+    JSONEvents.write([
+      "event": "summary", "app": .string(request.app), "stage": .string(request.stage),
+      "hosts": .array(results.map { .object($0.json) }),
+      "exit": .number(Double(status.rawValue)),
+      "duration": .number(((MonotonicClock.now - started) * 1000).rounded() / 1000),
+    ])
   } else {
     let ok = results.filter { $0.failure == nil }.count
     out.write(
